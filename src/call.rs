@@ -1,0 +1,164 @@
+//! One `MobileTrans` call, end to end: parse, seal, send, open, render. The transport, clock and
+//! nonce are parameters, so tests and fuzzers run the whole path without a network.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::clock::{self, ChinaTime};
+use crate::crypto::DataKey;
+use crate::error::{codes, Error, ErrorKind};
+use crate::input::{self, CallInput};
+use crate::output;
+use crate::protocol::{self, Answer, SealedRequest};
+use crate::transport::{HttpAnswer, Transport};
+
+/// The result of a call, before it is encoded for the caller.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The return code: `000000` or the failure's.
+    pub code: String,
+    /// The output JSON (UTF-8).
+    pub output: String,
+    /// The caller's `orgId`, when it could be read (echoed in buffer notices).
+    pub org_id: Option<String>,
+    /// What a log line or `--wire` shows of the call.
+    pub trace: Trace,
+}
+
+/// What happened on the wire, for logs and the command-line tool's `--wire`.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    pub path: String,
+    pub nonce: String,
+    pub sign_text_masked: String,
+    pub request_body: String,
+    pub http_status: Option<u16>,
+    pub response_body: Option<Vec<u8>>,
+    /// The business `code` of a verified answer.
+    pub business_code: Option<String>,
+}
+
+/// Where the moving parts of a call come from.
+pub struct Env<'a> {
+    pub transport: &'a dyn Transport,
+    pub now: &'a dyn Fn() -> ChinaTime,
+    pub nonce: &'a dyn Fn() -> String,
+}
+
+impl Env<'_> {
+    /// The real clock and the OS random source over the given transport.
+    pub fn live(transport: &dyn Transport) -> Env<'_> {
+        Env {
+            transport,
+            now: &clock::now,
+            nonce: &protocol::new_nonce,
+        }
+    }
+}
+
+/// Runs a call from the caller's (already decoded) JSON text. Never panics: a panic inside is
+/// caught and reported as `444444` with a failure output.
+pub fn run(text: &str, env: &Env<'_>) -> Outcome {
+    let mut trace = Trace::default();
+    let result = catch_unwind(AssertUnwindSafe(|| run_inner(text, env, &mut trace)));
+    let (org_id, result) = match result {
+        Ok(r) => r,
+        Err(_) => (
+            input::org_id_hint(text),
+            Err(Error::new(
+                ErrorKind::Internal,
+                "动态库内部错误，请保存日志并联系供应商；本次交易结果未知，请先查询 (internal error in the library; the outcome is unknown)",
+            )),
+        ),
+    };
+    match result {
+        Ok(answer) => {
+            trace.business_code = Some(answer.code.to_string());
+            Outcome {
+                code: codes::SUCCESS.to_owned(),
+                output: output::success(&answer),
+                org_id,
+                trace,
+            }
+        }
+        Err(error) => Outcome {
+            code: error.code().to_owned(),
+            output: output::failure(&error, org_id.as_deref()),
+            org_id,
+            trace,
+        },
+    }
+}
+
+type Partial = (Option<String>, Result<Answer, Error>);
+
+fn run_inner(text: &str, env: &Env<'_>, trace: &mut Trace) -> Partial {
+    let input = match input::parse(text) {
+        Ok(input) => input,
+        Err(e) => return (input::org_id_hint(text), Err(e)),
+    };
+    let org_id = input.org_id.clone();
+    (org_id, exchange(&input, env, trace))
+}
+
+fn exchange(input: &CallInput, env: &Env<'_>, trace: &mut Trace) -> Result<Answer, Error> {
+    let key = DataKey::derive(&input.app_id, &input.app_key);
+    let timestamp = match &input.timestamp {
+        Some(ts) => ts.clone(),
+        None => (env.now)().to_string(),
+    };
+    let nonce = (env.nonce)();
+    let SealedRequest {
+        body,
+        nonce,
+        sign_text_masked,
+    } = protocol::seal_request(input, &key, &timestamp, &nonce);
+    trace.path = path_of(&input.server_addr).to_owned();
+    trace.nonce.clone_from(&nonce);
+    trace.sign_text_masked = sign_text_masked;
+    let answer = env.transport.post(&input.server_addr, body.as_bytes());
+    trace.request_body = body;
+    let HttpAnswer { status, body } = answer?;
+    trace.http_status = Some(status);
+    let checked = check_status(status, &body);
+    trace.response_body = Some(body);
+    checked?;
+    let body = trace.response_body.as_deref().unwrap_or_default();
+    protocol::open_response(body, &input.app_id, &key, &input.app_key, &nonce)
+}
+
+fn check_status(status: u16, body: &[u8]) -> Result<(), Error> {
+    let preview = String::from_utf8_lossy(&body[..body.len().min(120)]).into_owned();
+    match status {
+        200 => Ok(()),
+        503 => Err(Error::new(
+            ErrorKind::Unavailable,
+            format!("门户系统维护中或灰度发布中 (HTTP 503)，请稍后再试 (the portal is under maintenance: HTTP 503) {preview}"),
+        )),
+        other => Err(Error::new(
+            ErrorKind::BadResponse,
+            format!("门户返回 HTTP {other}，请核对 serverAddr 或联系门户运维 (the portal answered HTTP {other}) {preview}"),
+        )),
+    }
+}
+
+/// The path part of a URL, for logs.
+fn path_of(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map_or("/", |i| &after_scheme[i..])
+}
+
+/// Runs a call the way `MobileTrans` does: the process-wide configuration and HTTP agent, the
+/// real clock and the OS random source.
+pub fn run_live(text: &str) -> Outcome {
+    match crate::transport::shared() {
+        Ok(transport) => run(text, &Env::live(transport)),
+        Err(error) => Outcome {
+            code: error.code().to_owned(),
+            output: output::failure(&error, input::org_id_hint(text).as_deref()),
+            org_id: input::org_id_hint(text),
+            trace: Trace::default(),
+        },
+    }
+}

@@ -1,0 +1,398 @@
+//! The library's settings: defaults that work without any configuration, an optional INI file
+//! (`OneTrans.ini` beside the library, or the file named by `ONETRANS_CONFIG`) and environment
+//! variables (`ONETRANS_` + the key in upper snake case) that override it.
+//!
+//! Read once, at the first call. A bad file or value never crashes the host: every call then
+//! returns `000105` with a message naming the file, the key and the bad value.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::charset::CharsetSetting;
+use crate::error::Error;
+use crate::platform;
+use crate::transport::Settings;
+
+/// The INI file's name, looked up beside the library.
+pub const FILE_NAME: &str = "OneTrans.ini";
+/// The environment variable naming another INI file.
+pub const FILE_ENV: &str = "ONETRANS_CONFIG";
+/// The INI section the library reads.
+pub const SECTION: &str = "onetrans";
+
+/// How much the log says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Off,
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+impl FromStr for LogLevel {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "off" | "none" => Ok(LogLevel::Off),
+            "error" => Ok(LogLevel::Error),
+            "warn" | "warning" => Ok(LogLevel::Warn),
+            "info" => Ok(LogLevel::Info),
+            "debug" | "trace" => Ok(LogLevel::Debug),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Every setting, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    /// Bytes `MobileTrans` may write into `pOutData`, NUL included.
+    pub out_buf_size: usize,
+    pub max_response_bytes: u64,
+    pub charset: CharsetSetting,
+    pub log_dir: Option<PathBuf>,
+    pub log_level: LogLevel,
+    pub log_retention_days: u32,
+    /// `http://[user:password@]host:port`.
+    pub proxy: Option<String>,
+    /// Extra trusted CA certificates (PEM), besides the operating system's store.
+    pub ca_file: Option<PathBuf>,
+    pub insecure_skip_verify: bool,
+    /// Where the settings came from, for the self-check and the log.
+    pub source: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let transport = Settings::default();
+        Config {
+            connect_timeout: transport.connect_timeout,
+            read_timeout: transport.read_timeout,
+            out_buf_size: 65_536,
+            max_response_bytes: transport.max_response_bytes,
+            charset: CharsetSetting::Auto,
+            log_dir: None,
+            log_level: LogLevel::Info,
+            log_retention_days: 30,
+            proxy: None,
+            ca_file: None,
+            insecure_skip_verify: false,
+            source: None,
+        }
+    }
+}
+
+/// The keys, in the INI's spelling; the environment variable is derived from each.
+pub const KEYS: [&str; 11] = [
+    "connectTimeoutMs",
+    "readTimeoutMs",
+    "outBufSize",
+    "maxResponseBytes",
+    "charset",
+    "logDir",
+    "logLevel",
+    "logRetentionDays",
+    "proxy",
+    "caFile",
+    "insecureSkipVerify",
+];
+
+/// `ONETRANS_` + the key in upper snake case: `readTimeoutMs` → `ONETRANS_READ_TIMEOUT_MS`.
+pub fn env_name(key: &str) -> String {
+    let mut name = String::from("ONETRANS_");
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            name.push('_');
+        }
+        name.push(c.to_ascii_uppercase());
+    }
+    name
+}
+
+impl Config {
+    /// The transport's share of the settings.
+    pub fn transport_settings(&self) -> Settings {
+        Settings {
+            connect_timeout: self.connect_timeout,
+            read_timeout: self.read_timeout,
+            max_response_bytes: self.max_response_bytes,
+            proxy: self.proxy.clone(),
+            ca_file: self.ca_file.clone(),
+            insecure_skip_verify: self.insecure_skip_verify,
+        }
+    }
+
+    /// Resolves the settings from an INI text (with its path) and an environment lookup. Pure:
+    /// the tests pass both in. `default_log_dir` is where logs go when nothing says otherwise.
+    pub fn resolve(
+        file: Option<(&Path, &str)>,
+        env: &dyn Fn(&str) -> Option<String>,
+        default_log_dir: Option<PathBuf>,
+    ) -> Result<Config, Error> {
+        let mut config = Config {
+            log_dir: default_log_dir,
+            ..Config::default()
+        };
+        let base = file.and_then(|(path, _)| path.parent()).map(Path::to_path_buf);
+        if let Some((path, text)) = file {
+            config.source = Some(path.to_path_buf());
+            for (line_no, key, value) in parse_ini(text, path)? {
+                let origin = format!("{} 第 {line_no} 行 (line {line_no})", path.display());
+                config.set(&key, &value, &origin, base.as_deref())?;
+            }
+        }
+        for key in KEYS {
+            let name = env_name(key);
+            if let Some(value) = env(&name) {
+                config.set(key, &value, &format!("环境变量 {name} (environment)"), None)?;
+            }
+        }
+        Ok(config)
+    }
+
+    fn set(
+        &mut self,
+        key: &str,
+        value: &str,
+        origin: &str,
+        base: Option<&Path>,
+    ) -> Result<(), Error> {
+        let bad = |expected: &str| {
+            Error::bad_input(format!(
+                "配置错误：{origin} 的 {key} = \"{value}\" 无效，应为{expected} (bad setting {key} = \"{value}\" in {origin})"
+            ))
+        };
+        let value = value.trim();
+        let millis = |v: &str| -> Result<Duration, Error> {
+            match v.parse::<u64>() {
+                Ok(ms) if (1..=600_000).contains(&ms) => Ok(Duration::from_millis(ms)),
+                _ => Err(bad(" 1 到 600000 之间的毫秒数 (milliseconds, 1..=600000)")),
+            }
+        };
+        let path = |v: &str| -> Option<PathBuf> {
+            if v.is_empty() {
+                return None;
+            }
+            let p = PathBuf::from(v);
+            Some(match base {
+                Some(base) if p.is_relative() => base.join(p),
+                _ => p,
+            })
+        };
+        match key {
+            "connectTimeoutMs" => self.connect_timeout = millis(value)?,
+            "readTimeoutMs" => self.read_timeout = millis(value)?,
+            "outBufSize" => {
+                self.out_buf_size = match value.parse::<usize>() {
+                    Ok(n) if (256..=u32::MAX as usize).contains(&n) => n,
+                    _ => return Err(bad("不小于 256 的字节数 (bytes, at least 256)")),
+                }
+            }
+            "maxResponseBytes" => {
+                self.max_response_bytes = match value.parse::<u64>() {
+                    Ok(n) if n >= 1024 => n,
+                    _ => return Err(bad("不小于 1024 的字节数 (bytes, at least 1024)")),
+                }
+            }
+            "charset" => {
+                self.charset = value.parse().map_err(|_| bad(" auto、utf-8 或 gbk"))?;
+            }
+            "logDir" => self.log_dir = path(value),
+            "logLevel" => {
+                self.log_level = value
+                    .parse()
+                    .map_err(|_| bad(" off、error、warn、info 或 debug"))?;
+            }
+            "logRetentionDays" => {
+                self.log_retention_days = match value.parse::<u32>() {
+                    Ok(n) if (1..=3650).contains(&n) => n,
+                    _ => return Err(bad(" 1 到 3650 的天数 (days)")),
+                }
+            }
+            "proxy" => {
+                self.proxy = if value.is_empty() {
+                    None
+                } else if value.starts_with("http://") && ureq::Proxy::new(value).is_ok() {
+                    Some(value.to_owned())
+                } else {
+                    return Err(bad(" http://[用户:密码@]主机:端口 (http://[user:password@]host:port)"));
+                }
+            }
+            "caFile" => self.ca_file = path(value),
+            "insecureSkipVerify" => {
+                self.insecure_skip_verify = match value.to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" | "on" => true,
+                    "false" | "0" | "no" | "off" | "" => false,
+                    _ => return Err(bad(" true 或 false")),
+                }
+            }
+            other => {
+                return Err(Error::bad_input(format!(
+                    "配置错误：{origin} 有未知的设置项 {other}，可用的有 {} (unknown setting {other})",
+                    KEYS.join(", ")
+                )))
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `key = value` lines of the `[onetrans]` section, with their line numbers. Keys are
+/// matched case-insensitively and returned in their canonical spelling (unknown keys as they
+/// were written, so that the error names them). `;` and `#` start comment lines.
+fn parse_ini(text: &str, path: &Path) -> Result<Vec<(usize, String, String)>, Error> {
+    let mut in_section = false;
+    let mut entries = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            in_section = name.trim().eq_ignore_ascii_case(SECTION);
+            continue;
+        }
+        if !in_section {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(Error::bad_input(format!(
+                "配置错误：{} 第 {} 行 \"{line}\" 不是 key = value 格式 (line {} is not key = value)",
+                path.display(),
+                i + 1,
+                i + 1
+            )));
+        };
+        let key = key.trim();
+        let canonical = KEYS
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(key))
+            .map_or_else(|| key.to_owned(), |k| (*k).to_owned());
+        entries.push((i + 1, canonical, value.trim().to_owned()));
+    }
+    Ok(entries)
+}
+
+/// Reads an INI file as UTF-8 (with or without BOM), or GB18030 when it is not UTF-8 (Notepad
+/// on Chinese Windows saves ANSI).
+fn read_ini(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::bad_input(format!(
+            "配置错误：无法读取配置文件 {}：{e} (cannot read the configuration file)",
+            path.display()
+        ))
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => Ok(encoding_rs::GB18030.decode(e.as_bytes()).0.into_owned()),
+    }
+}
+
+/// Finds, reads and resolves the configuration from the real file system and environment.
+pub fn load() -> Result<Config, Error> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let lib_dir = platform::library_dir();
+    let file = match env(FILE_ENV) {
+        Some(named) => Some(PathBuf::from(named)),
+        None => lib_dir
+            .as_ref()
+            .map(|d| d.join(FILE_NAME))
+            .filter(|p| p.is_file()),
+    };
+    let default_log_dir = if cfg!(windows) {
+        lib_dir.as_ref().map(|d| d.join("log"))
+    } else {
+        None
+    };
+    match file {
+        Some(path) => {
+            let text = read_ini(&path)?;
+            Config::resolve(Some((&path, &text)), &env, default_log_dir)
+        }
+        None => Config::resolve(None, &env, default_log_dir),
+    }
+}
+
+/// The process's configuration, loaded at the first call.
+pub fn get() -> Result<&'static Config, Error> {
+    static CONFIG: OnceLock<Result<Config, Error>> = OnceLock::new();
+    CONFIG.get_or_init(load).as_ref().map_err(Clone::clone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn env_names() {
+        assert_eq!(env_name("readTimeoutMs"), "ONETRANS_READ_TIMEOUT_MS");
+        assert_eq!(env_name("outBufSize"), "ONETRANS_OUT_BUF_SIZE");
+        assert_eq!(env_name("logDir"), "ONETRANS_LOG_DIR");
+        assert_eq!(env_name("caFile"), "ONETRANS_CA_FILE");
+    }
+
+    #[test]
+    fn defaults_without_file() {
+        let c = Config::resolve(None, &no_env, None).unwrap();
+        assert_eq!(c.connect_timeout, Duration::from_millis(6000));
+        assert_eq!(c.read_timeout, Duration::from_millis(30000));
+        assert_eq!(c.out_buf_size, 65536);
+        assert_eq!(c.max_response_bytes, 16 * 1024 * 1024);
+        assert_eq!(c.charset, CharsetSetting::Auto);
+        assert_eq!((c.log_level, c.log_retention_days), (LogLevel::Info, 30));
+        assert_eq!((c.proxy.clone(), c.ca_file.clone(), c.insecure_skip_verify), (None, None, false));
+    }
+
+    #[test]
+    fn every_key_from_file_then_env_overrides() {
+        let ini = "; comment\n[other]\nreadTimeoutMs = 1\n[OneTrans]\nconnectTimeoutMs=1500\nREADTIMEOUTMS = 2500\noutBufSize=4096\nmaxResponseBytes=2048\ncharset=gbk\nlogDir=logs\nlogLevel=debug\nlogRetentionDays=7\nproxy=http://u:p@127.0.0.1:3128\ncaFile=ca.pem\ninsecureSkipVerify=true\n";
+        let path = Path::new("/opt/his/OneTrans.ini");
+        let c = Config::resolve(Some((path, ini)), &no_env, None).unwrap();
+        assert_eq!(c.connect_timeout, Duration::from_millis(1500));
+        assert_eq!(c.read_timeout, Duration::from_millis(2500));
+        assert_eq!((c.out_buf_size, c.max_response_bytes), (4096, 2048));
+        assert_eq!(c.charset, CharsetSetting::Gbk);
+        assert_eq!(c.log_dir, Some(PathBuf::from("/opt/his/logs")));
+        assert_eq!((c.log_level, c.log_retention_days), (LogLevel::Debug, 7));
+        assert_eq!(c.proxy.as_deref(), Some("http://u:p@127.0.0.1:3128"));
+        assert_eq!(c.ca_file, Some(PathBuf::from("/opt/his/ca.pem")));
+        assert!(c.insecure_skip_verify);
+
+        let env = |name: &str| (name == "ONETRANS_READ_TIMEOUT_MS").then(|| "777".to_owned());
+        let c = Config::resolve(Some((path, ini)), &env, None).unwrap();
+        assert_eq!(c.read_timeout, Duration::from_millis(777));
+    }
+
+    #[test]
+    fn bad_values_name_file_key_and_value() {
+        let path = Path::new("/x/OneTrans.ini");
+        for (line, key) in [
+            ("readTimeoutMs = soon", "readTimeoutMs"),
+            ("outBufSize = 10", "outBufSize"),
+            ("charset = latin1", "charset"),
+            ("proxy = socks5://h:1", "proxy"),
+            ("insecureSkipVerify = maybe", "insecureSkipVerify"),
+            ("logLevel = loud", "logLevel"),
+            ("readTimeOut = 5", "readTimeOut"),
+        ] {
+            let ini = format!("[onetrans]\n{line}\n");
+            let err = Config::resolve(Some((path, &ini)), &no_env, None).unwrap_err();
+            assert_eq!(err.code(), "000105");
+            assert!(err.message.contains("/x/OneTrans.ini"), "{}", err.message);
+            assert!(err.message.contains(key), "{}", err.message);
+        }
+        let env = |name: &str| (name == "ONETRANS_OUT_BUF_SIZE").then(|| "lots".to_owned());
+        let err = Config::resolve(None, &env, None).unwrap_err();
+        assert!(err.message.contains("ONETRANS_OUT_BUF_SIZE") && err.message.contains("lots"));
+    }
+}

@@ -1,0 +1,150 @@
+//! The safe bodies of the exports: decode the caller's text, run the call, log it, encode the
+//! output and fit it into the caller's buffer. [`crate::ffi`] only converts pointers to slices
+//! and back.
+
+use std::cell::RefCell;
+use std::time::Instant;
+
+use crate::call::{self, Outcome};
+use crate::charset::{self, Charset, CharsetSetting};
+use crate::config;
+use crate::error::Error;
+use crate::log::{self, CallRecord};
+use crate::output::{self, Fitted};
+use crate::platform;
+
+/// The buffer size used when the configuration itself could not be read.
+const FALLBACK_OUT_BUF_SIZE: usize = 65_536;
+
+/// What an export writes and returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written<T> {
+    /// The return code.
+    pub code: String,
+    /// The units to copy into the caller's buffer, NUL included, never more than its capacity.
+    pub fitted: Fitted<T>,
+}
+
+thread_local! {
+    /// The last full output on this thread, in the caller's encoding, NUL included: what
+    /// `OneTransLastOutput` hands out after a `000106`.
+    static LAST_OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `outBufSize` from the configuration (the capacity `MobileTrans` assumes).
+pub fn configured_out_buf_size() -> usize {
+    config::get().map_or(FALLBACK_OUT_BUF_SIZE, |c| c.out_buf_size)
+}
+
+fn charset_setting() -> CharsetSetting {
+    config::get().map_or(CharsetSetting::Auto, |c| c.charset)
+}
+
+/// A call through the narrow (`char*`) interface. `input` is `None` for a NULL `pInData`.
+pub fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
+    let platform_charset = platform::default_charset();
+    let (outcome, out_charset) = match input {
+        None => (null_input(), platform_charset),
+        Some(bytes) => match charset::decode_input(bytes, charset_setting(), platform_charset) {
+            Ok((text, cs)) => (run_logged(&text, cs), cs),
+            Err(error) => (refused(error), platform_charset),
+        },
+    };
+    let encode = |text: &str| charset::encode_output(text, out_charset);
+    let fitted = output::fit(&outcome.output, capacity, outcome.org_id.as_deref(), encode);
+    remember_last(&outcome.output, out_charset);
+    Written {
+        code: output::code_after_fit(&outcome.code, &fitted).to_owned(),
+        fitted,
+    }
+}
+
+/// A call through the wide (UTF-16) interface. `input` is `None` for a NULL `pInData`.
+pub fn wide(input: Option<&[u16]>, capacity: usize) -> Written<u16> {
+    let outcome = match input {
+        None => null_input(),
+        Some(units) => match charset::decode_utf16(units) {
+            Ok(text) => run_logged(&text, Charset::Utf8),
+            Err(error) => refused(error),
+        },
+    };
+    let fitted = output::fit(
+        &outcome.output,
+        capacity,
+        outcome.org_id.as_deref(),
+        charset::encode_utf16,
+    );
+    remember_last(&outcome.output, Charset::Utf8);
+    Written {
+        code: output::code_after_fit(&outcome.code, &fitted).to_owned(),
+        fitted,
+    }
+}
+
+/// The failure for a NULL `pInData`.
+pub fn null_input() -> Outcome {
+    refused(Error::bad_input(
+        "pInData 为空指针，请传入入参 JSON 字符串 (pInData is NULL)",
+    ))
+}
+
+/// An outcome for a failure found before the call could start.
+pub fn refused(error: Error) -> Outcome {
+    Outcome {
+        code: error.code().to_owned(),
+        output: output::failure(&error, None),
+        org_id: None,
+        trace: call::Trace::default(),
+    }
+}
+
+/// Runs the call and logs it.
+fn run_logged(text: &str, charset: Charset) -> Outcome {
+    let started = Instant::now();
+    let outcome = call::run_live(text);
+    if config::get().is_ok_and(|c| c.insecure_skip_verify) {
+        log::warn("insecureSkipVerify=true：证书校验已关闭，仅限测试环境使用 (certificate verification is OFF)");
+    }
+    let failed = outcome.code != crate::error::codes::SUCCESS;
+    log::call(&CallRecord {
+        nonce: &outcome.trace.nonce,
+        org_id: outcome.org_id.as_deref().unwrap_or(""),
+        path: &outcome.trace.path,
+        millis: started.elapsed().as_millis(),
+        code: &outcome.code,
+        business_code: outcome.trace.business_code.as_deref(),
+        charset: &charset.to_string(),
+        input: text,
+        output: &outcome.output,
+        warning: failed.then_some(outcome.output.as_str()),
+    });
+    outcome
+}
+
+fn remember_last(output: &str, charset: Charset) {
+    LAST_OUTPUT.with_borrow_mut(|last| {
+        *last = charset::encode_output(output, charset);
+        last.push(0);
+    });
+}
+
+/// The last full output of this thread's last narrow or wide call (encoded as the narrow
+/// interface would, UTF-8 for wide calls), fitted into `capacity` bytes.
+pub fn last_output(capacity: usize) -> Fitted<u8> {
+    LAST_OUTPUT.with_borrow(|last| {
+        let needed = last.len();
+        if needed <= capacity {
+            Fitted {
+                units: last.clone(),
+                needed,
+                truncated: false,
+            }
+        } else {
+            Fitted {
+                units: if capacity > 0 { vec![0] } else { Vec::new() },
+                needed,
+                truncated: true,
+            }
+        }
+    })
+}

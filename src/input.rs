@@ -1,0 +1,269 @@
+//! The caller's input (spec section 1): one JSON object whose `data` merges the connection
+//! settings with the business fields, plus an optional `orgId`.
+
+use crate::json::{Map, Value};
+
+use crate::clock::ChinaTime;
+use crate::crypto::AppKey;
+use crate::error::Error;
+
+/// The keys of `data` that configure the connection; every other member is business data.
+pub const CONNECTION_KEYS: [&str; 7] = [
+    "serverAddr",
+    "appId",
+    "appKey",
+    "encryptType",
+    "signType",
+    "timestamp",
+    "version",
+];
+
+/// The largest input accepted, in bytes (16 MiB); a larger one is refused as bad input before
+/// it is parsed. Business messages of this protocol are a few kilobytes.
+pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
+
+/// The default `version` (spec section 1).
+pub const DEFAULT_VERSION: &str = "1.0.0";
+
+/// A parsed, validated input.
+#[derive(Debug, Clone)]
+pub struct CallInput {
+    pub server_addr: String,
+    pub app_id: String,
+    pub app_key: AppKey,
+    /// `None` when the caller left it out or empty: the library stamps the current time.
+    pub timestamp: Option<String>,
+    pub version: String,
+    /// `None` when absent or empty.
+    pub org_id: Option<String>,
+    /// `data` without the connection keys, in the caller's member order.
+    pub business: Value,
+}
+
+/// What of the input could be read before a failure, so that failure outputs still echo the
+/// caller's `orgId`.
+pub fn org_id_hint(text: &str) -> Option<String> {
+    let value: Value = crate::json::parse(text).ok()?;
+    value.get("orgId")?.as_str().map(str::to_owned)
+}
+
+/// Parses and validates the caller's JSON text.
+pub fn parse(text: &str) -> Result<CallInput, Error> {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(Error::bad_input(format!(
+            "入参过大：{} 字节，上限 {} 字节 (input too large: {} bytes, limit {})",
+            text.len(),
+            MAX_INPUT_BYTES,
+            text.len(),
+            MAX_INPUT_BYTES
+        )));
+    }
+    if text.trim().is_empty() {
+        return Err(Error::bad_input(
+            "入参为空，应为 JSON 对象 {\"data\":{...},\"orgId\":\"...\"} (input is empty; expected a JSON object)",
+        ));
+    }
+    let root: Value = crate::json::parse(text).map_err(|e| {
+        Error::bad_input(format!(
+            "入参不是合法的 JSON：{e}，请检查引号、逗号和括号 (input is not valid JSON: {e})"
+        ))
+    })?;
+    let Value::Object(mut root) = root else {
+        return Err(Error::bad_input(
+            "入参应为 JSON 对象 {\"data\":{...}} (input must be a JSON object)",
+        ));
+    };
+    let org_id = match root.get("orgId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(Error::bad_input(format!(
+                "orgId 应为字符串，实际为 {} (orgId must be a string)",
+                type_name(other)
+            )))
+        }
+    };
+    let data = match root.shift_remove("data") {
+        Some(Value::Object(map)) => map,
+        None | Some(Value::Null) => {
+            return Err(Error::bad_input(
+                "入参缺少 data 对象（连接参数与业务参数都放在 data 里） (input has no \"data\" object)",
+            ))
+        }
+        Some(other) => {
+            return Err(Error::bad_input(format!(
+                "data 应为 JSON 对象，实际为 {} (\"data\" must be an object)",
+                type_name(&other)
+            )))
+        }
+    };
+    split(data, org_id)
+}
+
+fn split(data: Map, org_id: Option<String>) -> Result<CallInput, Error> {
+    let mut conn: [Option<Value>; 7] = Default::default();
+    let mut business = Map::with_capacity(data.len());
+    for (key, value) in data {
+        match CONNECTION_KEYS.iter().position(|k| *k == key) {
+            Some(i) => conn[i] = Some(value),
+            None => {
+                business.insert(key, value);
+            }
+        }
+    }
+    let [server_addr, app_id, app_key, encrypt_type, sign_type, timestamp, version] = conn;
+
+    let server_addr = required_string("serverAddr", server_addr)?;
+    check_url(&server_addr)?;
+    let app_id = required_string("appId", app_id)?;
+    if app_id.len() < 16 {
+        return Err(Error::bad_input(format!(
+            "appId 长度 {} 字节，至少应为 16 字节，请核对门户发放的 appId (appId must be at least 16 bytes, got {})",
+            app_id.len(),
+            app_id.len()
+        )));
+    }
+    let app_key = AppKey::new(required_string("appKey", app_key)?);
+    check_algorithm("encryptType", encrypt_type, "SM4")?;
+    check_algorithm("signType", sign_type, "SM3")?;
+    let timestamp = optional_string("timestamp", timestamp)?;
+    if let Some(ts) = &timestamp {
+        if ChinaTime::parse(ts).is_none() {
+            return Err(Error::bad_input(format!(
+                "timestamp \"{ts}\" 格式错误，应为 yyyy-MM-dd HH:mm:ss（北京时间），或留空由动态库取当前时间 (timestamp must be yyyy-MM-dd HH:mm:ss in China time, or empty)"
+            )));
+        }
+    }
+    let version =
+        optional_string("version", version)?.unwrap_or_else(|| DEFAULT_VERSION.to_owned());
+    Ok(CallInput {
+        server_addr,
+        app_id,
+        app_key,
+        timestamp,
+        version,
+        org_id,
+        business: Value::Object(business),
+    })
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "布尔值 (boolean)",
+        Value::Number(_) => "数字 (number)",
+        Value::String(_) => "字符串 (string)",
+        Value::Array(_) => "数组 (array)",
+        Value::Object(_) => "对象 (object)",
+    }
+}
+
+fn required_string(key: &str, value: Option<Value>) -> Result<String, Error> {
+    match optional_string(key, value)? {
+        Some(s) => Ok(s),
+        None => Err(Error::bad_input(format!(
+            "data 中缺少必填参数 {key}，请按门户发放的参数填写 (required key \"{key}\" is missing from data)"
+        ))),
+    }
+}
+
+/// A string member; absent, `null` and `""` are all `None`.
+fn optional_string(key: &str, value: Option<Value>) -> Result<Option<String>, Error> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(Error::bad_input(format!(
+            "{key} 应为字符串，实际为 {} (\"{key}\" must be a string)",
+            type_name(&other)
+        ))),
+    }
+}
+
+fn check_algorithm(key: &str, value: Option<Value>, only: &str) -> Result<(), Error> {
+    match optional_string(key, value)? {
+        None => Ok(()),
+        Some(v) if v.eq_ignore_ascii_case(only) => Ok(()),
+        Some(v) => Err(Error::bad_input(format!(
+            "{key} \"{v}\" 不支持，只支持 {only} (unsupported {key} \"{v}\"; only {only})"
+        ))),
+    }
+}
+
+/// Light validation of `serverAddr`; the HTTP client checks the rest.
+fn check_url(url: &str) -> Result<(), Error> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    let ok = matches!(host, Some(h) if !h.is_empty() && !h.starts_with(':'))
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad_input(format!(
+            "serverAddr \"{url}\" 不是合法地址，应为完整的 http:// 或 https:// 地址（含接口路径），如 http://门户地址:端口/api/amp/hos/pushMsg (serverAddr must be a full http:// or https:// URL including the path)"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(data: &str) -> String {
+        format!(r#"{{"data":{data},"orgId":"H1"}}"#)
+    }
+
+    const GOOD: &str = r#"{"serverAddr":"http://127.0.0.1:1/p","appId":"0123456789abcdef","appKey":"k","medOrgOrd":"1"}"#;
+
+    #[test]
+    fn splits_connection_keys_from_business_data() {
+        let parsed = parse(&input(GOOD)).unwrap();
+        assert_eq!(parsed.server_addr, "http://127.0.0.1:1/p");
+        assert_eq!(parsed.version, "1.0.0");
+        assert_eq!(parsed.timestamp, None);
+        assert_eq!(parsed.org_id.as_deref(), Some("H1"));
+        assert_eq!(crate::json::compact(&parsed.business), r#"{"medOrgOrd":"1"}"#);
+    }
+
+    #[test]
+    fn names_the_missing_key() {
+        for key in ["serverAddr", "appId", "appKey"] {
+            let mut data: Map = crate::json::parse(GOOD).map(|v| match v { Value::Object(m) => m, _ => unreachable!() }).unwrap();
+            data.shift_remove(key);
+            let err = parse(&input(&Value::Object(data).to_string())).unwrap_err();
+            assert_eq!(err.code(), "000105");
+            assert!(err.message.contains(key), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn refuses_bad_values() {
+        let cases = [
+            ("\"serverAddr\":\"ftp://x/y\"", "serverAddr"),
+            ("\"serverAddr\":\"http://\"", "serverAddr"),
+            ("\"appId\":\"short\"", "appId"),
+            ("\"encryptType\":\"AES\"", "encryptType"),
+            ("\"signType\":\"MD5\"", "signType"),
+            ("\"timestamp\":\"2022-05-10T16:56:24\"", "timestamp"),
+            ("\"appKey\":5", "appKey"),
+        ];
+        for (member, key) in cases {
+            // Appended, so that it wins over GOOD's own member (the last duplicate wins).
+            let data = format!("{},{member}}}", GOOD.strip_suffix('}').unwrap());
+            let err = parse(&input(&data)).unwrap_err();
+            assert_eq!(err.code(), "000105", "{member}");
+            assert!(err.message.contains(key), "{member}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn refuses_non_objects() {
+        for text in ["", "  ", "[]", "1", "\"x\"", "{", "{\"data\":1}", "{}", "{\"orgId\":1,\"data\":{}}"] {
+            assert_eq!(parse(text).unwrap_err().code(), "000105", "{text:?}");
+        }
+        assert!(parse(&" ".repeat(MAX_INPUT_BYTES + 1)).is_err());
+    }
+}

@@ -1,0 +1,382 @@
+//! The wire protocol (spec sections 2, 4, 5 and 9) as pure functions: the clock, the nonce and
+//! the keys are passed in, so the vectors test every byte without a network. The portal
+//! simulator uses the same functions for its side ([`open_request`], [`seal_response`]).
+
+use crate::json::{Map, Value};
+use zeroize::Zeroizing;
+
+use crate::crypto::{self, AppKey, DataKey};
+use crate::error::{codes, Error, ErrorKind};
+use crate::input::CallInput;
+use crate::json;
+
+/// The members the signature leaves out (besides `null` and `""` values).
+const UNSIGNED: [&str; 4] = ["signData", "encData", "extra", "data"];
+
+/// The sign text of spec section 4 for an envelope and its plain data. It holds the appKey, so
+/// it is zeroed when dropped.
+pub fn sign_text(
+    envelope: &Map,
+    data: Option<&Value>,
+    app_key: &AppKey,
+) -> Zeroizing<String> {
+    let mut pairs: Vec<(&str, &Value)> = envelope
+        .iter()
+        .filter(|(k, v)| !UNSIGNED.contains(&k.as_str()) && !v.is_blank())
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
+    if let Some(d) = data.filter(|d| !d.is_blank()) {
+        pairs.push(("data", d));
+    }
+    pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut text = Zeroizing::new(String::with_capacity(256));
+    for (key, value) in pairs {
+        text.push_str(key);
+        text.push('=');
+        match value {
+            Value::String(s) => text.push_str(s),
+            Value::Number(n) => text.push_str(&n.to_string()),
+            Value::Bool(b) => text.push_str(if *b { "true" } else { "false" }),
+            other => json::write_canonical(&mut text, other),
+        }
+        text.push('&');
+    }
+    text.push_str("key=");
+    text.push_str(app_key.expose());
+    text
+}
+
+/// A request ready to send.
+#[derive(Debug)]
+pub struct SealedRequest {
+    /// The body: the envelope as compact JSON.
+    pub body: String,
+    /// The `nonceStr` it carries, which the answer must echo.
+    pub nonce: String,
+    /// The sign text with the appKey masked, for `--wire` and debug logs.
+    pub sign_text_masked: String,
+}
+
+/// Builds, encrypts and signs the request envelope of spec section 2.
+///
+/// `timestamp` is the caller's, or the current China time when the caller left it empty;
+/// `nonce` is 32 lowercase hex characters, new for each call ([`new_nonce`]).
+pub fn seal_request(
+    input: &CallInput,
+    key: &DataKey,
+    timestamp: &str,
+    nonce: &str,
+) -> SealedRequest {
+    let plain = json::compact(&input.business);
+    let enc_data = key.encrypt_hex(plain.as_bytes());
+    let mut envelope = Map::with_capacity(9);
+    envelope.insert("appId".into(), Value::String(input.app_id.clone()));
+    if let Some(org) = &input.org_id {
+        envelope.insert("orgId".into(), Value::String(org.clone()));
+    }
+    envelope.insert("encType".into(), "SM4".into());
+    envelope.insert("signType".into(), "SM3".into());
+    envelope.insert("timestamp".into(), timestamp.into());
+    envelope.insert("nonceStr".into(), nonce.into());
+    envelope.insert("version".into(), Value::String(input.version.clone()));
+    let text = sign_text(&envelope, Some(&input.business), &input.app_key);
+    let sign_data = crypto::sign(&text);
+    envelope.insert("encData".into(), Value::String(enc_data));
+    envelope.insert("signData".into(), Value::String(sign_data));
+    SealedRequest {
+        body: json::compact(&Value::Object(envelope)),
+        nonce: nonce.to_owned(),
+        sign_text_masked: mask_key(&text, input.app_key.expose()),
+    }
+}
+
+/// A new `nonceStr`: 16 bytes from the operating system's CSPRNG as 32 lowercase hex
+/// characters. The only impure function of this module.
+pub fn new_nonce() -> String {
+    let mut bytes = [0u8; 16];
+    // Without an OS random source no call can be made safely; that is a bug-level failure of
+    // the platform, reported as an internal error by the panic boundary.
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    crypto::hex_upper(&bytes).to_ascii_lowercase()
+}
+
+/// Replaces the trailing `&key=<appKey>` of a sign text with asterisks.
+pub fn mask_key(sign_text: &str, app_key: &str) -> String {
+    match sign_text.strip_suffix(app_key) {
+        Some(head) if head.ends_with("key=") => format!("{head}***"),
+        _ => sign_text.to_owned(),
+    }
+}
+
+/// A verified answer of the portal (`respCode` `000000`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The business code, `0` on success, as the portal wrote it.
+    pub code: Value,
+    pub message: Value,
+    pub extra: Value,
+    pub org_id: Value,
+    /// The decrypted business data, member order and number text as the portal wrote them.
+    pub data: Option<Value>,
+}
+
+/// Verifies and decrypts the portal's answer (spec section 5). `sent_nonce` is the request's.
+pub fn open_response(
+    body: &[u8],
+    app_id: &str,
+    key: &DataKey,
+    app_key: &AppKey,
+    sent_nonce: &str,
+) -> Result<Answer, Error> {
+    let envelope = parse_answer_envelope(body)?;
+    let resp_code = match envelope.get("respCode") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => unreachable!("checked by parse_answer_envelope"),
+    };
+    if resp_code != codes::SUCCESS {
+        let msg = envelope.get("respMsg").and_then(Value::as_str).unwrap_or("");
+        return Err(Error::new(
+            ErrorKind::Rejected(clean_code(&resp_code)),
+            rejection_message(&resp_code, msg),
+        ));
+    }
+    if let Some(Value::String(echoed)) = envelope.get("appId") {
+        if echoed != app_id {
+            return Err(Error::new(
+                ErrorKind::Signature,
+                format!("应答的 appId \"{echoed}\" 不是本次请求的 appId，已拒绝 (the answer is for another appId)"),
+            ));
+        }
+    }
+    let data = match envelope.get("encData") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(hex)) if hex.is_empty() => None,
+        Some(Value::String(hex)) => Some(decrypt_data(key, hex)?),
+        Some(_) => {
+            return Err(Error::new(
+                ErrorKind::Decrypt,
+                "应答的 encData 不是字符串，无法解密 (encData is not a string)",
+            ))
+        }
+    };
+    let Some(Value::String(sign_data)) = envelope.get("signData") else {
+        return Err(Error::new(
+            ErrorKind::Signature,
+            "应答缺少签名 signData，结果不可信，请先查询交易状态 (the answer has no signData)",
+        ));
+    };
+    let text = sign_text(&envelope, data.as_ref(), app_key);
+    if !crypto::verify(&text, sign_data) {
+        return Err(Error::new(
+            ErrorKind::Signature,
+            "应答签名校验失败：appKey 与门户不一致或应答被篡改，结果不可信，请先查询交易状态 (the answer's signature is wrong: appKey mismatch or tampering)",
+        ));
+    }
+    match envelope.get("nonceStr") {
+        Some(Value::String(n)) if n == sent_nonce => {}
+        _ => {
+            return Err(Error::new(
+                ErrorKind::Signature,
+                "应答的 nonceStr 与请求不一致，可能是其他请求的应答，结果不可信，请先查询交易状态 (the answer's nonceStr is not the request's)",
+            ))
+        }
+    }
+    let code = business_code(&envelope)?;
+    let field = |name: &str, default: Value| envelope.get(name).cloned().unwrap_or(default);
+    Ok(Answer {
+        code,
+        message: field("message", Value::String(String::new())),
+        extra: field("extra", Value::String(String::new())),
+        org_id: field("orgId", Value::String(String::new())),
+        data,
+    })
+}
+
+/// The body as a JSON object with a `respCode`, or `000002`.
+fn parse_answer_envelope(body: &[u8]) -> Result<Map, Error> {
+    let not_protocol = |detail: &str| {
+        Error::new(
+            ErrorKind::BadResponse,
+            format!(
+                "门户应答不是约定的格式（{detail}），请确认 serverAddr 指向医保支付门户，或联系门户运维 (the answer is not a portal answer: {detail}; first bytes: {})",
+                preview(body)
+            ),
+        )
+    };
+    let value: Value = crate::json::parse_bytes(body).map_err(|_| not_protocol("不是 JSON / not JSON"))?;
+    let Value::Object(map) = value else {
+        return Err(not_protocol("不是 JSON 对象 / not a JSON object"));
+    };
+    match map.get("respCode") {
+        Some(Value::String(_)) | Some(Value::Number(_)) => Ok(map),
+        _ => Err(not_protocol("缺少 respCode / no respCode")),
+    }
+}
+
+fn decrypt_data(key: &DataKey, hex: &str) -> Result<Value, Error> {
+    let fail = |detail: String| {
+        Error::new(
+            ErrorKind::Decrypt,
+            format!("应答的 encData 无法解密（{detail}），请核对 appId/appKey 是否与门户登记的一致 (encData could not be decrypted: {detail})"),
+        )
+    };
+    let plain = key.decrypt_hex(hex).map_err(|e| fail(e.to_string()))?;
+    crate::json::parse_bytes(&plain).map_err(|_| fail("解密结果不是 UTF-8 JSON / not UTF-8 JSON".into()))
+}
+
+/// The business `code` of a `000000` answer: an integer, or a string holding one.
+fn business_code(envelope: &Map) -> Result<Value, Error> {
+    match envelope.get("code") {
+        Some(Value::Number(n)) if n.as_i64().is_some() => Ok(Value::Number(n.clone())),
+        Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => {
+            Ok(Value::Number(s.trim().parse::<i64>().unwrap_or(-1).into()))
+        }
+        _ => Err(Error::new(
+            ErrorKind::BadResponse,
+            "门户应答缺少整数业务代码 code，无法判断业务是否成功，请先查询交易状态 (the answer has no integer business code)",
+        )),
+    }
+}
+
+/// A portal code is echoed as a C string: keep it short and printable.
+fn clean_code(code: &str) -> String {
+    let cleaned: String = code
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(32)
+        .collect();
+    if cleaned.is_empty() {
+        codes::BAD_RESPONSE.to_owned()
+    } else {
+        cleaned
+    }
+}
+
+fn rejection_message(code: &str, msg: &str) -> String {
+    let advice = match code {
+        codes::REPLAY => "；请检查本机时钟是否与北京时间一致（误差须在 5 分钟内），并不要重复提交同一请求 (check this PC's clock; do not resend the same request)",
+        codes::SIGNATURE => "；请核对 appKey 是否与门户发放的一致 (check the appKey)",
+        codes::UNKNOWN_PATH => "；请核对 serverAddr 中的接口路径 (check the path in serverAddr)",
+        _ => "",
+    };
+    format!("门户拒绝了请求 {code}：{msg}{advice} (the portal rejected the request)")
+}
+
+/// The first bytes of a body, printable, for error messages.
+fn preview(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(80)]);
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The portal's side (spec sections 5 and 9), used by the simulator and the debugging tools.
+
+/// A request that passed the portal's checks 1, 5 and 6.
+#[derive(Debug, Clone)]
+pub struct OpenedRequest {
+    pub envelope: Map,
+    /// The decrypted business data.
+    pub data: Value,
+}
+
+/// The members a request envelope must have (check 1).
+pub const REQUIRED_REQUEST_MEMBERS: [&str; 8] = [
+    "appId",
+    "encType",
+    "signType",
+    "timestamp",
+    "nonceStr",
+    "version",
+    "encData",
+    "signData",
+];
+
+/// Check 1: the body is a JSON object with every required member as a string.
+pub fn parse_request_envelope(body: &[u8]) -> Result<Map, Error> {
+    let bad = |detail: String| Error::new(ErrorKind::BadInput, format!("参数校验不合法：{detail}"));
+    let value: Value =
+        crate::json::parse_bytes(body).map_err(|_| bad("请求体不是 JSON".to_owned()))?;
+    let Value::Object(map) = value else {
+        return Err(bad("请求体不是 JSON 对象".to_owned()));
+    };
+    for member in REQUIRED_REQUEST_MEMBERS {
+        match map.get(member) {
+            Some(Value::String(s)) if !s.is_empty() => {}
+            _ => return Err(bad(format!("缺少 {member}"))),
+        }
+    }
+    Ok(map)
+}
+
+/// Checks 5 and 6: verifies `signData` and decrypts `encData` to a JSON object.
+pub fn open_request(
+    envelope: Map,
+    key: &DataKey,
+    app_key: &AppKey,
+) -> Result<OpenedRequest, Error> {
+    let text_of = |name: &str| envelope.get(name).and_then(Value::as_str).unwrap_or("");
+    let plain = key.decrypt_hex(text_of("encData"));
+    let data: Option<Value> = plain.ok().and_then(|p| crate::json::parse_bytes(&p).ok());
+    // The signature covers the decrypted data, so an undecryptable body cannot verify: report it
+    // as a signature failure, as check 5 comes first.
+    let text = sign_text(&envelope, data.as_ref(), app_key);
+    if !crypto::verify(&text, text_of("signData")) {
+        return Err(Error::new(ErrorKind::Signature, "核验签名参数失败，签名无效"));
+    }
+    match data {
+        Some(data @ Value::Object(_)) => Ok(OpenedRequest { envelope, data }),
+        _ => Err(Error::new(ErrorKind::Decrypt, "系统接口加密失败：encData 无法解密为 JSON 对象")),
+    }
+}
+
+/// What the portal answers to an accepted request.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub code: i64,
+    pub message: String,
+    pub data: Option<Value>,
+    pub extra: String,
+}
+
+/// Builds the portal's signed, encrypted answer (spec section 5) to an accepted request.
+pub fn seal_response(
+    request: &Map,
+    reply: &Reply,
+    key: &DataKey,
+    app_key: &AppKey,
+    timestamp: &str,
+) -> String {
+    let echo = |name: &str| request.get(name).cloned().unwrap_or(Value::Null);
+    let mut envelope = Map::with_capacity(14);
+    envelope.insert("respCode".into(), codes::SUCCESS.into());
+    envelope.insert("respMsg".into(), "成功".into());
+    envelope.insert("code".into(), reply.code.into());
+    envelope.insert("message".into(), reply.message.clone().into());
+    envelope.insert("appId".into(), echo("appId"));
+    if let Some(org) = request.get("orgId") {
+        envelope.insert("orgId".into(), org.clone());
+    }
+    envelope.insert("timestamp".into(), timestamp.into());
+    envelope.insert("nonceStr".into(), echo("nonceStr"));
+    envelope.insert("encType".into(), "SM4".into());
+    envelope.insert("signType".into(), "SM3".into());
+    if let Some(data) = &reply.data {
+        envelope.insert(
+            "encData".into(),
+            key.encrypt_hex(json::compact(data).as_bytes()).into(),
+        );
+    }
+    let text = sign_text(&envelope, reply.data.as_ref(), app_key);
+    envelope.insert("signData".into(), crypto::sign(&text).into());
+    envelope.insert("extra".into(), reply.extra.clone().into());
+    json::compact(&Value::Object(envelope))
+}
+
+/// The portal's unsigned rejection (`respCode` other than `000000`).
+pub fn rejection(resp_code: &str, resp_msg: &str) -> String {
+    let mut envelope = Map::new();
+    envelope.insert("respCode".into(), resp_code.into());
+    envelope.insert("respMsg".into(), resp_msg.into());
+    json::compact(&Value::Object(envelope))
+}

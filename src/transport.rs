@@ -1,0 +1,317 @@
+//! HTTP(S) transport: one ureq agent for the whole process, kept-alive connections, and the
+//! classification of every failure into "certainly not delivered" (`000100`, safe to retry) or
+//! "outcome unknown" (`000001`, query first).
+//!
+//! The classification does not guess from error texts: a connector at the end of ureq's chain
+//! wraps every connection and notes, per calling thread, whether any byte of the HTTP request
+//! was handed to the socket. Until then nothing can have reached the portal; after that it may
+//! have. ureq runs a request on the caller's thread, so a thread-local flag is exact.
+
+use std::cell::Cell;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
+
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport as UreqTransport,
+};
+use ureq::Agent;
+
+use crate::error::{Error, ErrorKind};
+
+/// What came back over HTTP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// Sends one request body to a URL and returns the answer. The seam for tests and fuzzers.
+pub trait Transport: Send + Sync {
+    fn post(&self, url: &str, body: &[u8]) -> Result<HttpAnswer, Error>;
+}
+
+/// Connection settings (see [`crate::config`] for where they come from).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub max_response_bytes: u64,
+    /// `http://[user:password@]host:port`; `None`: direct (the environment's proxy variables
+    /// are deliberately not used).
+    pub proxy: Option<String>,
+    /// Extra trusted CA certificates (PEM), added to the operating system's store.
+    pub ca_file: Option<PathBuf>,
+    /// Accept any certificate. Logged as a warning on every call.
+    pub insecure_skip_verify: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            connect_timeout: Duration::from_millis(6_000),
+            read_timeout: Duration::from_millis(30_000),
+            max_response_bytes: 16 * 1024 * 1024,
+            proxy: None,
+            ca_file: None,
+            insecure_skip_verify: false,
+        }
+    }
+}
+
+/// The real transport: a ureq agent with a connection pool.
+pub struct HttpTransport {
+    agent: Agent,
+    settings: Settings,
+}
+
+impl fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+thread_local! {
+    /// Whether any byte of the current request has been handed to a socket on this thread.
+    static REQUEST_SENT: Cell<bool> = const { Cell::new(false) };
+}
+
+impl HttpTransport {
+    /// Builds the agent. Fails (as bad input, `000105`) when the proxy or the CA file in the
+    /// settings cannot be used.
+    pub fn new(settings: Settings) -> Result<HttpTransport, Error> {
+        let proxy = match &settings.proxy {
+            None => None,
+            Some(url) => Some(ureq::Proxy::new(url).map_err(|e| {
+                Error::bad_input(format!("配置错误：proxy \"{url}\" 无效：{e} (bad proxy setting)"))
+            })?),
+        };
+        let tls = TlsConfig::builder()
+            .root_certs(RootCerts::Specific(Arc::new(trusted_roots(
+                settings.ca_file.as_deref(),
+            )?)))
+            .disable_verification(settings.insecure_skip_verify)
+            .build();
+        let config = Agent::config_builder()
+            .http_status_as_error(false)
+            // A redirect of a POST would resend a payment: never follow one.
+            .max_redirects(0)
+            // Proxies come from the library's configuration only, never silently from the
+            // environment.
+            .proxy(proxy)
+            .tls_config(tls)
+            .timeout_connect(Some(settings.connect_timeout))
+            .timeout_send_request(Some(settings.read_timeout))
+            .timeout_send_body(Some(settings.read_timeout))
+            .timeout_recv_response(Some(settings.read_timeout))
+            .timeout_recv_body(Some(settings.read_timeout))
+            .user_agent(concat!("onetrans/", env!("CARGO_PKG_VERSION")))
+            .build();
+        let connector = DefaultConnector::new().chain(SentTracker);
+        Ok(HttpTransport {
+            agent: Agent::with_parts(config, connector, DefaultResolver::default()),
+            settings,
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn exchange(&self, url: &str, body: &[u8]) -> Result<HttpAnswer, ureq::Error> {
+        let mut response = self
+            .agent
+            .post(url)
+            .header("Content-Type", "application/json;charset=UTF-8")
+            .send(body)?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.settings.max_response_bytes)
+            .read_to_vec()?;
+        Ok(HttpAnswer { status, body })
+    }
+}
+
+impl Transport for HttpTransport {
+    fn post(&self, url: &str, body: &[u8]) -> Result<HttpAnswer, Error> {
+        REQUEST_SENT.set(false);
+        let result = self.exchange(url, body);
+        let sent = REQUEST_SENT.replace(false);
+        result.map_err(|e| classify(&e, sent, url, self.settings.max_response_bytes))
+    }
+}
+
+/// Turns a ureq error into the call's failure. `sent`: whether any request byte reached a
+/// socket.
+fn classify(error: &ureq::Error, sent: bool, url: &str, limit: u64) -> Error {
+    use ureq::Error as E;
+    match error {
+        E::BadUri(_) | E::Http(_) => {
+            return Error::bad_input(format!(
+                "serverAddr \"{url}\" 无法使用：{error} (serverAddr is not a usable URL)"
+            ))
+        }
+        E::BodyExceedsLimit(_) => {
+            return Error::new(
+                ErrorKind::BadResponse,
+                format!("门户应答超过 {limit} 字节上限（maxResponseBytes），已丢弃 (the answer is over the {limit}-byte limit)"),
+            )
+        }
+        _ => {}
+    }
+    let detail = describe(error);
+    if sent {
+        Error::new(
+            ErrorKind::OutcomeUnknown,
+            format!("请求已发出，但没有收到完整应答（{detail}）：交易结果未知，请先查询交易状态，不要直接重试 (the request was sent but no complete answer came back: outcome unknown, query before retrying)"),
+        )
+    } else {
+        Error::new(
+            ErrorKind::NotDelivered,
+            format!("无法连接医保支付门户（{detail}），请求未发出，可以重试；请检查网络、serverAddr、代理和证书设置 (could not reach the portal; the request was not sent and is safe to retry)"),
+        )
+    }
+}
+
+/// A short, actionable description of a transport error, Chinese first.
+fn describe(error: &ureq::Error) -> String {
+    use ureq::Error as E;
+    use ureq::Timeout as T;
+    match error {
+        E::HostNotFound => "域名解析失败，请检查 serverAddr 的主机名和 DNS / host name not found".into(),
+        E::Timeout(T::Resolve) => "域名解析超时 / DNS lookup timed out".into(),
+        E::Timeout(T::Connect) => "连接超时（connectTimeoutMs） / connect timed out".into(),
+        E::Timeout(_) => "等待应答超时（readTimeoutMs） / timed out waiting for the answer".into(),
+        E::Io(e) => match e.kind() {
+            io::ErrorKind::ConnectionRefused => {
+                "连接被拒绝，门户端口未开放或服务未启动 / connection refused".into()
+            }
+            io::ErrorKind::ConnectionReset => "连接被重置 / connection reset".into(),
+            io::ErrorKind::UnexpectedEof => "连接被关闭 / connection closed".into(),
+            _ if e.to_string().contains("lookup") => {
+                format!("域名解析失败，请检查 serverAddr 的主机名和 DNS / host name lookup failed: {e}")
+            }
+            _ => format!("网络错误 / network error: {e}"),
+        },
+        E::Rustls(e) => format!("TLS 握手或证书校验失败 / TLS failure: {}", describe_tls(e)),
+        E::Tls(e) => format!("TLS 失败 / TLS failure: {e}"),
+        E::Protocol(e) => format!("门户应答不是合法的 HTTP / not valid HTTP: {e}"),
+        other => other.to_string(),
+    }
+}
+
+/// Names the common certificate failures the way hospital IT talks about them.
+fn describe_tls(error: &rustls::Error) -> String {
+    use rustls::{CertificateError as C, Error as R};
+    match error {
+        R::InvalidCertificate(C::UnknownIssuer) => {
+            "证书颁发机构不受信任（内网 CA 请配置 caFile 或安装到系统证书库） / unknown CA".into()
+        }
+        R::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            "证书已过期（或本机时间不对） / certificate expired".into()
+        }
+        R::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+            "证书与主机名不符 / certificate is for another host name".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The last connector of the chain: wraps each connection to note when request bytes go out.
+#[derive(Debug)]
+struct SentTracker;
+
+impl Connector<Box<dyn UreqTransport>> for SentTracker {
+    type Out = Tracked;
+
+    fn connect(
+        &self,
+        _details: &ConnectionDetails,
+        chained: Option<Box<dyn UreqTransport>>,
+    ) -> Result<Option<Tracked>, ureq::Error> {
+        Ok(chained.map(Tracked))
+    }
+}
+
+#[derive(Debug)]
+struct Tracked(Box<dyn UreqTransport>);
+
+impl UreqTransport for Tracked {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.0.buffers()
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        if amount > 0 {
+            REQUEST_SENT.set(true);
+        }
+        self.0.transmit_output(amount, timeout)
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.0.await_input(timeout)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.0.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.0.is_tls()
+    }
+}
+
+/// The process-wide transport, created on first use from the configuration and shared by all
+/// threads (connections are kept alive between calls).
+pub fn shared() -> Result<&'static HttpTransport, Error> {
+    static SHARED: OnceLock<Result<HttpTransport, Error>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| HttpTransport::new(crate::config::get()?.transport_settings()))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// The certificates trusted for HTTPS: the operating system's store (where hospital IT installs
+/// the private network's CA) plus the PEM certificates of `ca_file`.
+fn trusted_roots(ca_file: Option<&Path>) -> Result<Vec<Certificate<'static>>, Error> {
+    static SYSTEM: OnceLock<Vec<Certificate<'static>>> = OnceLock::new();
+    let mut roots = SYSTEM
+        .get_or_init(|| {
+            rustls_native_certs::load_native_certs()
+                .certs
+                .into_iter()
+                .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+                .collect()
+        })
+        .clone();
+    if let Some(path) = ca_file {
+        let unusable = |why: String| {
+            Error::bad_input(format!(
+                "配置错误：caFile \"{}\" 无法使用：{why} (caFile is not usable)",
+                path.display()
+            ))
+        };
+        let pem = std::fs::read(path).map_err(|e| unusable(e.to_string()))?;
+        let before = roots.len();
+        for item in parse_pem(&pem) {
+            match item {
+                Ok(PemItem::Certificate(cert)) => roots.push(cert),
+                Ok(_) => {}
+                Err(e) => return Err(unusable(e.to_string())),
+            }
+        }
+        if roots.len() == before {
+            return Err(unusable("文件中没有 PEM 证书 / no PEM certificate in it".into()));
+        }
+    }
+    Ok(roots)
+}
