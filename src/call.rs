@@ -144,9 +144,7 @@ fn check_status(status: u16, body: &[u8]) -> Result<(), Error> {
 /// The path part of a URL, for logs.
 fn path_of(url: &str) -> &str {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    after_scheme
-        .find('/')
-        .map_or("/", |i| &after_scheme[i..])
+    after_scheme.find('/').map_or("/", |i| &after_scheme[i..])
 }
 
 /// Runs a call the way `MobileTrans` does: the process-wide configuration and HTTP agent, the

@@ -115,7 +115,9 @@ pub fn encode_output(text: &str, charset: Charset) -> Vec<u8> {
 /// Decodes UTF-16 from the wide interface; unpaired surrogates are bad input.
 pub fn decode_utf16(units: &[u16]) -> Result<String, Error> {
     String::from_utf16(units).map_err(|_| {
-        Error::bad_input("入参包含不成对的 UTF-16 代理项，请检查字符串 (input has an unpaired UTF-16 surrogate)")
+        Error::bad_input(
+            "入参包含不成对的 UTF-16 代理项，请检查字符串 (input has an unpaired UTF-16 surrogate)",
+        )
     })
 }
 
@@ -132,7 +134,8 @@ mod tests {
 
     #[test]
     fn auto_reads_utf8_and_gbk() {
-        let (text, cs) = decode_input("周大鹏".as_bytes(), CharsetSetting::Auto, Charset::Utf8).unwrap();
+        let (text, cs) =
+            decode_input("周大鹏".as_bytes(), CharsetSetting::Auto, Charset::Utf8).unwrap();
         assert_eq!((text.as_ref(), cs), ("周大鹏", Charset::Utf8));
         let (text, cs) = decode_input(NAME_GBK, CharsetSetting::Auto, Charset::Utf8).unwrap();
         assert_eq!((text.as_ref(), cs), ("周大鹏", Charset::Gb18030));

@@ -139,7 +139,9 @@ impl Config {
             log_dir: default_log_dir,
             ..Config::default()
         };
-        let base = file.and_then(|(path, _)| path.parent()).map(Path::to_path_buf);
+        let base = file
+            .and_then(|(path, _)| path.parent())
+            .map(Path::to_path_buf);
         if let Some((path, text)) = file {
             config.source = Some(path.to_path_buf());
             for (line_no, key, value) in parse_ini(text, path)? {
@@ -221,7 +223,9 @@ impl Config {
                 } else if value.starts_with("http://") && ureq::Proxy::new(value).is_ok() {
                     Some(value.to_owned())
                 } else {
-                    return Err(bad(" http://[用户:密码@]主机:端口 (http://[user:password@]host:port)"));
+                    return Err(bad(
+                        " http://[用户:密码@]主机:端口 (http://[user:password@]host:port)",
+                    ));
                 }
             }
             "caFile" => self.ca_file = path(value),
@@ -232,12 +236,10 @@ impl Config {
                     _ => return Err(bad(" true 或 false")),
                 }
             }
-            other => {
-                return Err(Error::bad_input(format!(
-                    "配置错误：{origin} 有未知的设置项 {other}，可用的有 {} (unknown setting {other})",
-                    KEYS.join(", ")
-                )))
-            }
+            other => return Err(Error::bad_input(format!(
+                "配置错误：{origin} 有未知的设置项 {other}，可用的有 {} (unknown setting {other})",
+                KEYS.join(", ")
+            ))),
         }
         Ok(())
     }
@@ -350,7 +352,10 @@ mod tests {
         assert_eq!(c.max_response_bytes, 16 * 1024 * 1024);
         assert_eq!(c.charset, CharsetSetting::Auto);
         assert_eq!((c.log_level, c.log_retention_days), (LogLevel::Info, 30));
-        assert_eq!((c.proxy.clone(), c.ca_file.clone(), c.insecure_skip_verify), (None, None, false));
+        assert_eq!(
+            (c.proxy.clone(), c.ca_file.clone(), c.insecure_skip_verify),
+            (None, None, false)
+        );
     }
 
     #[test]

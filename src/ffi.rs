@@ -148,13 +148,117 @@ fn internal_ptr() -> *const c_char {
 /// # Safety
 /// `out` must be valid for `written.fitted.units.len()` bytes; `out_len`, when given, for one
 /// `u32`.
-unsafe fn finish(written: &Written<u8>, out: NonNull<c_char>, out_len: Option<NonNull<u32>>) -> *const c_char {
+unsafe fn finish(
+    written: &Written<u8>,
+    out: NonNull<c_char>,
+    out_len: Option<NonNull<u32>>,
+) -> *const c_char {
     write_units(out.cast::<u8>(), &written.fitted.units);
     if let Some(len) = out_len {
-        len.as_ptr().write(u32::try_from(written.fitted.needed).unwrap_or(u32::MAX));
+        len.as_ptr()
+            .write(u32::try_from(written.fitted.needed).unwrap_or(u32::MAX));
     }
     code_ptr(&written.code)
 }
+
+/// The body of [`MobileTrans`].
+///
+/// # Safety
+/// `pInData` must be NULL or a NUL-terminated string; `pOutData` must be NULL or writable for
+/// `outBufSize` bytes.
+unsafe fn mobile_trans(pInData: *const c_char, pOutData: *mut c_char) -> *const c_char {
+    ffi_boundary!(internal_ptr(), {
+        let Some(out) = checked(pOutData) else {
+            return code_ptr(codes::BAD_INPUT);
+        };
+        let input = checked(pInData).map(|p| c_string(p));
+        let written = entry::narrow(input, entry::configured_out_buf_size());
+        finish(&written, out, None)
+    })
+}
+
+/// The body of [`MobileTransEx`].
+///
+/// # Safety
+/// `pInData` must be NULL or a NUL-terminated string; `pOutData` NULL or writable for `outCap`
+/// bytes; `outLen` NULL or writable.
+unsafe fn mobile_trans_ex(
+    pInData: *const c_char,
+    pOutData: *mut c_char,
+    outCap: u32,
+    outLen: *mut u32,
+) -> *const c_char {
+    ffi_boundary!(internal_ptr(), {
+        let out_len = checked(outLen);
+        let Some(out) = checked(pOutData) else {
+            return code_ptr(codes::BAD_INPUT);
+        };
+        let input = checked(pInData).map(|p| c_string(p));
+        let written = entry::narrow(input, outCap as usize);
+        finish(&written, out, out_len)
+    })
+}
+
+/// The body of [`MobileTransW`].
+///
+/// # Safety
+/// `pInData` must be NULL or a NUL-terminated UTF-16 string; `pOutData` NULL or writable for
+/// `outBufSize` bytes.
+unsafe fn mobile_trans_w(pInData: *const u16, pOutData: *mut u16) -> *const u16 {
+    ffi_boundary!(WIDE_INTERNAL.as_ptr(), {
+        let Some(out) = checked(pOutData) else {
+            return wide_code_ptr(codes::BAD_INPUT);
+        };
+        let input = checked(pInData).map(|p| wide_string(p));
+        let written = entry::wide(input, entry::configured_out_buf_size() / 2);
+        write_units(out, &written.fitted.units);
+        wide_code_ptr(&written.code)
+    })
+}
+
+/// The body of [`OneTransLastOutput`].
+///
+/// # Safety
+/// `pOutData` NULL or writable for `outCap` bytes; `outLen` NULL or writable.
+unsafe fn last_output(pOutData: *mut c_char, outCap: u32, outLen: *mut u32) -> *const c_char {
+    ffi_boundary!(internal_ptr(), {
+        let out_len = checked(outLen);
+        let Some(out) = checked(pOutData) else {
+            return code_ptr(codes::BAD_INPUT);
+        };
+        let fitted = entry::last_output(outCap as usize);
+        let code = if fitted.truncated {
+            codes::BUFFER_TOO_SMALL
+        } else {
+            codes::SUCCESS
+        };
+        finish(
+            &Written {
+                code: code.to_owned(),
+                fitted,
+            },
+            out,
+            out_len,
+        )
+    })
+}
+
+/// The body of [`OneTransVersion`].
+fn version() -> *const c_char {
+    static VERSION: &CStr =
+        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(v) => v,
+            Err(_) => c"unknown",
+        };
+    VERSION.as_ptr()
+}
+
+// --- the exports --------------------------------------------------------------------------
+//
+// cbindgen only reads `extern "C"` functions, and `extern "system"` is `extern "C"` everywhere
+// but 32-bit Windows. So each export is written twice, one line each: `extern "C"` (read by
+// cbindgen, carrying the documentation) and, on 32-bit Windows only, `extern "system"`
+// (`__stdcall`). The header's ONETRANS_CALL macro says the same to C callers.
 
 /// Makes one portal call (the vendor's `MobileTrans`).
 ///
@@ -180,19 +284,23 @@ unsafe fn finish(written: &Written<u8>, out: NonNull<c_char>, out_len: Option<No
 /// # Safety
 /// `pInData` must be NULL or a NUL-terminated string; `pOutData` must be NULL or writable for
 /// `outBufSize` bytes.
+#[cfg(not(all(windows, target_arch = "x86")))]
+#[no_mangle]
+pub unsafe extern "C" fn MobileTrans(
+    pInData: *const c_char,
+    pOutData: *mut c_char,
+) -> *const c_char {
+    mobile_trans(pInData, pOutData)
+}
+
+/// `__stdcall` twin of the export of the same name (32-bit Windows).
+#[cfg(all(windows, target_arch = "x86"))]
 #[no_mangle]
 pub unsafe extern "system" fn MobileTrans(
     pInData: *const c_char,
     pOutData: *mut c_char,
 ) -> *const c_char {
-    ffi_boundary!(internal_ptr(), {
-        let Some(out) = checked(pOutData) else {
-            return code_ptr(codes::BAD_INPUT);
-        };
-        let input = checked(pInData).map(|p| c_string(p));
-        let written = entry::narrow(input, entry::configured_out_buf_size());
-        finish(&written, out, None)
-    })
+    mobile_trans(pInData, pOutData)
 }
 
 /// The same call as [`MobileTrans`], with the buffer's capacity given by the caller.
@@ -211,6 +319,19 @@ pub unsafe extern "system" fn MobileTrans(
 /// # Safety
 /// `pInData` must be NULL or a NUL-terminated string; `pOutData` NULL or writable for `outCap`
 /// bytes; `outLen` NULL or writable.
+#[cfg(not(all(windows, target_arch = "x86")))]
+#[no_mangle]
+pub unsafe extern "C" fn MobileTransEx(
+    pInData: *const c_char,
+    pOutData: *mut c_char,
+    outCap: u32,
+    outLen: *mut u32,
+) -> *const c_char {
+    mobile_trans_ex(pInData, pOutData, outCap, outLen)
+}
+
+/// `__stdcall` twin of the export of the same name (32-bit Windows).
+#[cfg(all(windows, target_arch = "x86"))]
 #[no_mangle]
 pub unsafe extern "system" fn MobileTransEx(
     pInData: *const c_char,
@@ -218,15 +339,7 @@ pub unsafe extern "system" fn MobileTransEx(
     outCap: u32,
     outLen: *mut u32,
 ) -> *const c_char {
-    ffi_boundary!(internal_ptr(), {
-        let out_len = checked(outLen);
-        let Some(out) = checked(pOutData) else {
-            return code_ptr(codes::BAD_INPUT);
-        };
-        let input = checked(pInData).map(|p| c_string(p));
-        let written = entry::narrow(input, outCap as usize);
-        finish(&written, out, out_len)
-    })
+    mobile_trans_ex(pInData, pOutData, outCap, outLen)
 }
 
 /// The same call as [`MobileTrans`] in UTF-16 (PowerBuilder's `string`, C#'s `string` with
@@ -243,17 +356,17 @@ pub unsafe extern "system" fn MobileTransEx(
 /// # Safety
 /// `pInData` must be NULL or a NUL-terminated UTF-16 string; `pOutData` NULL or writable for
 /// `outBufSize` bytes.
+#[cfg(not(all(windows, target_arch = "x86")))]
+#[no_mangle]
+pub unsafe extern "C" fn MobileTransW(pInData: *const u16, pOutData: *mut u16) -> *const u16 {
+    mobile_trans_w(pInData, pOutData)
+}
+
+/// `__stdcall` twin of the export of the same name (32-bit Windows).
+#[cfg(all(windows, target_arch = "x86"))]
 #[no_mangle]
 pub unsafe extern "system" fn MobileTransW(pInData: *const u16, pOutData: *mut u16) -> *const u16 {
-    ffi_boundary!(WIDE_INTERNAL.as_ptr(), {
-        let Some(out) = checked(pOutData) else {
-            return wide_code_ptr(codes::BAD_INPUT);
-        };
-        let input = checked(pInData).map(|p| wide_string(p));
-        let written = entry::wide(input, entry::configured_out_buf_size() / 2);
-        write_units(out, &written.fitted.units);
-        wide_code_ptr(&written.code)
-    })
+    mobile_trans_w(pInData, pOutData)
 }
 
 /// Copies the full output of this thread's last `MobileTrans`/`MobileTransEx`/`MobileTransW`
@@ -269,43 +382,38 @@ pub unsafe extern "system" fn MobileTransW(pInData: *const u16, pOutData: *mut u
 ///
 /// # Safety
 /// `pOutData` NULL or writable for `outCap` bytes; `outLen` NULL or writable.
+#[cfg(not(all(windows, target_arch = "x86")))]
+#[no_mangle]
+pub unsafe extern "C" fn OneTransLastOutput(
+    pOutData: *mut c_char,
+    outCap: u32,
+    outLen: *mut u32,
+) -> *const c_char {
+    last_output(pOutData, outCap, outLen)
+}
+
+/// `__stdcall` twin of the export of the same name (32-bit Windows).
+#[cfg(all(windows, target_arch = "x86"))]
 #[no_mangle]
 pub unsafe extern "system" fn OneTransLastOutput(
     pOutData: *mut c_char,
     outCap: u32,
     outLen: *mut u32,
 ) -> *const c_char {
-    ffi_boundary!(internal_ptr(), {
-        let out_len = checked(outLen);
-        let Some(out) = checked(pOutData) else {
-            return code_ptr(codes::BAD_INPUT);
-        };
-        let fitted = entry::last_output(outCap as usize);
-        let code = if fitted.truncated {
-            codes::BUFFER_TOO_SMALL
-        } else {
-            codes::SUCCESS
-        };
-        finish(
-            &Written {
-                code: code.to_owned(),
-                fitted,
-            },
-            out,
-            out_len,
-        )
-    })
+    last_output(pOutData, outCap, outLen)
 }
 
 /// The library's version (from `Cargo.toml`), e.g. `"0.1.0"`. Static: never freed, always
 /// valid. Thread-safe.
+#[cfg(not(all(windows, target_arch = "x86")))]
+#[no_mangle]
+pub extern "C" fn OneTransVersion() -> *const c_char {
+    version()
+}
+
+/// `__stdcall` twin of the export of the same name (32-bit Windows).
+#[cfg(all(windows, target_arch = "x86"))]
 #[no_mangle]
 pub extern "system" fn OneTransVersion() -> *const c_char {
-    static VERSION: &CStr = match CStr::from_bytes_with_nul(
-        concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
-    ) {
-        Ok(v) => v,
-        Err(_) => c"unknown",
-    };
-    VERSION.as_ptr()
+    version()
 }

@@ -86,11 +86,9 @@ pub fn parse(text: &str) -> Result<CallInput, Error> {
     };
     let data = match root.shift_remove("data") {
         Some(Value::Object(map)) => map,
-        None | Some(Value::Null) => {
-            return Err(Error::bad_input(
-                "入参缺少 data 对象（连接参数与业务参数都放在 data 里） (input has no \"data\" object)",
-            ))
-        }
+        None | Some(Value::Null) => return Err(Error::bad_input(
+            "入参缺少 data 对象（连接参数与业务参数都放在 data 里） (input has no \"data\" object)",
+        )),
         Some(other) => {
             return Err(Error::bad_input(format!(
                 "data 应为 JSON 对象，实际为 {} (\"data\" must be an object)",
@@ -225,13 +223,21 @@ mod tests {
         assert_eq!(parsed.version, "1.0.0");
         assert_eq!(parsed.timestamp, None);
         assert_eq!(parsed.org_id.as_deref(), Some("H1"));
-        assert_eq!(crate::json::compact(&parsed.business), r#"{"medOrgOrd":"1"}"#);
+        assert_eq!(
+            crate::json::compact(&parsed.business),
+            r#"{"medOrgOrd":"1"}"#
+        );
     }
 
     #[test]
     fn names_the_missing_key() {
         for key in ["serverAddr", "appId", "appKey"] {
-            let mut data: Map = crate::json::parse(GOOD).map(|v| match v { Value::Object(m) => m, _ => unreachable!() }).unwrap();
+            let mut data: Map = crate::json::parse(GOOD)
+                .map(|v| match v {
+                    Value::Object(m) => m,
+                    _ => unreachable!(),
+                })
+                .unwrap();
             data.shift_remove(key);
             let err = parse(&input(&Value::Object(data).to_string())).unwrap_err();
             assert_eq!(err.code(), "000105");
@@ -261,7 +267,17 @@ mod tests {
 
     #[test]
     fn refuses_non_objects() {
-        for text in ["", "  ", "[]", "1", "\"x\"", "{", "{\"data\":1}", "{}", "{\"orgId\":1,\"data\":{}}"] {
+        for text in [
+            "",
+            "  ",
+            "[]",
+            "1",
+            "\"x\"",
+            "{",
+            "{\"data\":1}",
+            "{}",
+            "{\"orgId\":1,\"data\":{}}",
+        ] {
             assert_eq!(parse(text).unwrap_err().code(), "000105", "{text:?}");
         }
         assert!(parse(&" ".repeat(MAX_INPUT_BYTES + 1)).is_err());

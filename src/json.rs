@@ -174,9 +174,10 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Value, ParseError> {
         Err(e) => {
             let before = &bytes[..e.valid_up_to()];
             let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-            let column = 1 + String::from_utf8_lossy(before.rsplit(|&b| b == b'\n').next().unwrap_or(&[]))
-                .chars()
-                .count();
+            let column =
+                1 + String::from_utf8_lossy(before.rsplit(|&b| b == b'\n').next().unwrap_or(&[]))
+                    .chars()
+                    .count();
             Err(ParseError {
                 what: "不是 UTF-8 文本 / not UTF-8",
                 line,
@@ -626,9 +627,22 @@ mod tests {
 
     #[test]
     fn escapes_and_surrogates() {
-        assert_eq!(p(r#""\ud83d\ude00 \u00e9 \u0000""#), Value::String("😀 é \0".into()));
-        assert_eq!(compact(&p(r#""\u0000\u001f\b\f""#)), r#""\u0000\u001f\b\f""#);
-        for bad in [r#""\ud83d""#, r#""\ude00""#, r#""\ud83dx""#, r#""\x""#, "\"a\u{1}\"", r#""\u12""#] {
+        assert_eq!(
+            p(r#""\ud83d\ude00 \u00e9 \u0000""#),
+            Value::String("😀 é \0".into())
+        );
+        assert_eq!(
+            compact(&p(r#""\u0000\u001f\b\f""#)),
+            r#""\u0000\u001f\b\f""#
+        );
+        for bad in [
+            r#""\ud83d""#,
+            r#""\ude00""#,
+            r#""\ud83dx""#,
+            r#""\x""#,
+            "\"a\u{1}\"",
+            r#""\u12""#,
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }
@@ -636,12 +650,34 @@ mod tests {
     #[test]
     fn rejects_what_rfc8259_rejects() {
         for bad in [
-            "", " ", "{", "}", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "1e", "+1", "NaN",
-            "tru", "nul", "{a:1}", "{\"a\" 1}", "[1 2]", "1 2", "'a'", "\"abc", "{\"a\":}",
+            "",
+            " ",
+            "{",
+            "}",
+            "[1,]",
+            "{\"a\":1,}",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "+1",
+            "NaN",
+            "tru",
+            "nul",
+            "{a:1}",
+            "{\"a\" 1}",
+            "[1 2]",
+            "1 2",
+            "'a'",
+            "\"abc",
+            "{\"a\":}",
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
-        for good in ["0", "-0", "-0.0e-0", "1E9", "[]", "{}", "\"\"", "null", " true "] {
+        for good in [
+            "0", "-0", "-0.0e-0", "1E9", "[]", "{}", "\"\"", "null", " true ",
+        ] {
             assert_eq!(compact(&p(good)), good.trim(), "{good:?}");
         }
     }

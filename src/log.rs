@@ -85,8 +85,14 @@ impl Logger {
         }
         line.push('\n');
         if self.level >= LogLevel::Debug {
-            line.push_str(&format!("{now} DEBUG input={}\n", mask_json_text(record.input)));
-            line.push_str(&format!("{now} DEBUG output={}\n", mask_json_text(record.output)));
+            line.push_str(&format!(
+                "{now} DEBUG input={}\n",
+                mask_json_text(record.input)
+            ));
+            line.push_str(&format!(
+                "{now} DEBUG output={}\n",
+                mask_json_text(record.output)
+            ));
         }
         self.write(&line, now);
     }
@@ -183,9 +189,24 @@ pub fn warn(message: &str) {
 /// Keys whose values are secrets: never written, whatever they hold.
 const SECRET_KEYS: [&str; 4] = ["appkey", "appsecret", "key", "password"];
 /// Keys holding person names: first character kept.
-const NAME_KEYS: [&str; 6] = ["patientname", "name", "drname", "username", "psnname", "custname"];
+const NAME_KEYS: [&str; 6] = [
+    "patientname",
+    "name",
+    "drname",
+    "username",
+    "psnname",
+    "custname",
+];
 /// Keys holding ID or card numbers: first 6 and last 4 kept.
-const ID_KEYS: [&str; 7] = ["idno", "idcard", "certno", "cardno", "psncertno", "mdtrtcertno", "sfzh"];
+const ID_KEYS: [&str; 7] = [
+    "idno",
+    "idcard",
+    "certno",
+    "cardno",
+    "psncertno",
+    "mdtrtcertno",
+    "sfzh",
+];
 /// Keys holding phone numbers: first 3 and last 4 kept.
 const PHONE_KEYS: [&str; 5] = ["phone", "mobile", "tel", "telephone", "phoneno"];
 
@@ -283,9 +304,15 @@ mod tests {
         let masked = mask_json_text(text);
         assert!(!masked.contains("St72fYdf"), "{masked}");
         assert!(masked.contains("\"patientName\":\"周**\""), "{masked}");
-        assert!(masked.contains("\"idNo\":\"460029********1627\""), "{masked}");
+        assert!(
+            masked.contains("\"idNo\":\"460029********1627\""),
+            "{masked}"
+        );
         assert!(masked.contains("\"phone\":\"138****5678\""), "{masked}");
-        assert!(masked.contains("身份证460029********1627电话138****5678"), "{masked}");
+        assert!(
+            masked.contains("身份证460029********1627电话138****5678"),
+            "{masked}"
+        );
         assert!(masked.contains("12.50"), "{masked}");
     }
 

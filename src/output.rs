@@ -124,7 +124,10 @@ mod tests {
         assert_eq!(f.needed, 10_001);
         assert!(f.units.len() <= 4096);
         let text = std::str::from_utf8(&f.units[..f.units.len() - 1]).unwrap();
-        assert!(text.contains("\"respCode\":\"000106\"") && text.contains("10001"), "{text}");
+        assert!(
+            text.contains("\"respCode\":\"000106\"") && text.contains("10001"),
+            "{text}"
+        );
         assert_eq!(fit(&big, 1, None, bytes).units, vec![0]);
         assert!(fit(&big, 0, None, bytes).units.is_empty());
     }

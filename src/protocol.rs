@@ -15,11 +15,7 @@ const UNSIGNED: [&str; 4] = ["signData", "encData", "extra", "data"];
 
 /// The sign text of spec section 4 for an envelope and its plain data. It holds the appKey, so
 /// it is zeroed when dropped.
-pub fn sign_text(
-    envelope: &Map,
-    data: Option<&Value>,
-    app_key: &AppKey,
-) -> Zeroizing<String> {
+pub fn sign_text(envelope: &Map, data: Option<&Value>, app_key: &AppKey) -> Zeroizing<String> {
     let mut pairs: Vec<(&str, &Value)> = envelope
         .iter()
         .filter(|(k, v)| !UNSIGNED.contains(&k.as_str()) && !v.is_blank())
@@ -135,7 +131,10 @@ pub fn open_response(
         _ => unreachable!("checked by parse_answer_envelope"),
     };
     if resp_code != codes::SUCCESS {
-        let msg = envelope.get("respMsg").and_then(Value::as_str).unwrap_or("");
+        let msg = envelope
+            .get("respMsg")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         return Err(Error::new(
             ErrorKind::Rejected(clean_code(&resp_code)),
             rejection_message(&resp_code, msg),
@@ -204,7 +203,8 @@ fn parse_answer_envelope(body: &[u8]) -> Result<Map, Error> {
             ),
         )
     };
-    let value: Value = crate::json::parse_bytes(body).map_err(|_| not_protocol("不是 JSON / not JSON"))?;
+    let value: Value =
+        crate::json::parse_bytes(body).map_err(|_| not_protocol("不是 JSON / not JSON"))?;
     let Value::Object(map) = value else {
         return Err(not_protocol("不是 JSON 对象 / not a JSON object"));
     };
@@ -222,7 +222,8 @@ fn decrypt_data(key: &DataKey, hex: &str) -> Result<Value, Error> {
         )
     };
     let plain = key.decrypt_hex(hex).map_err(|e| fail(e.to_string()))?;
-    crate::json::parse_bytes(&plain).map_err(|_| fail("解密结果不是 UTF-8 JSON / not UTF-8 JSON".into()))
+    crate::json::parse_bytes(&plain)
+        .map_err(|_| fail("解密结果不是 UTF-8 JSON / not UTF-8 JSON".into()))
 }
 
 /// The business `code` of a `000000` answer: an integer, or a string holding one.
@@ -266,7 +267,9 @@ fn rejection_message(code: &str, msg: &str) -> String {
 /// The first bytes of a body, printable, for error messages.
 fn preview(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(80)]);
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,11 +325,17 @@ pub fn open_request(
     // as a signature failure, as check 5 comes first.
     let text = sign_text(&envelope, data.as_ref(), app_key);
     if !crypto::verify(&text, text_of("signData")) {
-        return Err(Error::new(ErrorKind::Signature, "核验签名参数失败，签名无效"));
+        return Err(Error::new(
+            ErrorKind::Signature,
+            "核验签名参数失败，签名无效",
+        ));
     }
     match data {
         Some(data @ Value::Object(_)) => Ok(OpenedRequest { envelope, data }),
-        _ => Err(Error::new(ErrorKind::Decrypt, "系统接口加密失败：encData 无法解密为 JSON 对象")),
+        _ => Err(Error::new(
+            ErrorKind::Decrypt,
+            "系统接口加密失败：encData 无法解密为 JSON 对象",
+        )),
     }
 }
 

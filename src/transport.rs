@@ -18,7 +18,8 @@ use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
 
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport as UreqTransport,
+    Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout,
+    Transport as UreqTransport,
 };
 use ureq::Agent;
 
@@ -90,7 +91,9 @@ impl HttpTransport {
         let proxy = match &settings.proxy {
             None => None,
             Some(url) => Some(ureq::Proxy::new(url).map_err(|e| {
-                Error::bad_input(format!("配置错误：proxy \"{url}\" 无效：{e} (bad proxy setting)"))
+                Error::bad_input(format!(
+                    "配置错误：proxy \"{url}\" 无效：{e} (bad proxy setting)"
+                ))
             })?),
         };
         let tls = TlsConfig::builder()
@@ -187,21 +190,25 @@ fn describe(error: &ureq::Error) -> String {
     use ureq::Error as E;
     use ureq::Timeout as T;
     match error {
-        E::HostNotFound => "域名解析失败，请检查 serverAddr 的主机名和 DNS / host name not found".into(),
+        E::HostNotFound => {
+            "域名解析失败，请检查 serverAddr 的主机名和 DNS / host name not found".into()
+        }
         E::Timeout(T::Resolve) => "域名解析超时 / DNS lookup timed out".into(),
         E::Timeout(T::Connect) => "连接超时（connectTimeoutMs） / connect timed out".into(),
         E::Timeout(_) => "等待应答超时（readTimeoutMs） / timed out waiting for the answer".into(),
-        E::Io(e) => match e.kind() {
-            io::ErrorKind::ConnectionRefused => {
-                "连接被拒绝，门户端口未开放或服务未启动 / connection refused".into()
+        E::Io(e) => {
+            match e.kind() {
+                io::ErrorKind::ConnectionRefused => {
+                    "连接被拒绝，门户端口未开放或服务未启动 / connection refused".into()
+                }
+                io::ErrorKind::ConnectionReset => "连接被重置 / connection reset".into(),
+                io::ErrorKind::UnexpectedEof => "连接被关闭 / connection closed".into(),
+                _ if e.to_string().contains("lookup") => {
+                    format!("域名解析失败，请检查 serverAddr 的主机名和 DNS / host name lookup failed: {e}")
+                }
+                _ => format!("网络错误 / network error: {e}"),
             }
-            io::ErrorKind::ConnectionReset => "连接被重置 / connection reset".into(),
-            io::ErrorKind::UnexpectedEof => "连接被关闭 / connection closed".into(),
-            _ if e.to_string().contains("lookup") => {
-                format!("域名解析失败，请检查 serverAddr 的主机名和 DNS / host name lookup failed: {e}")
-            }
-            _ => format!("网络错误 / network error: {e}"),
-        },
+        }
         E::Rustls(e) => format!("TLS 握手或证书校验失败 / TLS failure: {}", describe_tls(e)),
         E::Tls(e) => format!("TLS 失败 / TLS failure: {e}"),
         E::Protocol(e) => format!("门户应答不是合法的 HTTP / not valid HTTP: {e}"),
@@ -310,7 +317,9 @@ fn trusted_roots(ca_file: Option<&Path>) -> Result<Vec<Certificate<'static>>, Er
             }
         }
         if roots.len() == before {
-            return Err(unusable("文件中没有 PEM 证书 / no PEM certificate in it".into()));
+            return Err(unusable(
+                "文件中没有 PEM 证书 / no PEM certificate in it".into(),
+            ));
         }
     }
     Ok(roots)

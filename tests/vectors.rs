@@ -12,7 +12,9 @@ fn vectors() -> Value {
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key].as_str().unwrap_or_else(|| panic!("{key} missing in {v}"))
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
 }
 
 fn unhex(h: &str) -> Vec<u8> {
@@ -37,7 +39,10 @@ fn sm3() {
     assert_eq!(cases.len(), 3);
     for case in cases {
         let digest = crypto::sm3(s(case, "input_utf8").as_bytes());
-        assert_eq!(crypto::hex_upper(&digest).to_lowercase(), s(case, "digest_hex"));
+        assert_eq!(
+            crypto::hex_upper(&digest).to_lowercase(),
+            s(case, "digest_hex")
+        );
     }
 }
 
@@ -56,11 +61,17 @@ fn sm4_blocks_including_a_million_iterations() {
             let out = k.encrypt(&block);
             block.copy_from_slice(&out[..16]);
         }
-        assert_eq!(crypto::hex_upper(&block).to_lowercase(), s(case, "cipher_hex"));
+        assert_eq!(
+            crypto::hex_upper(&block).to_lowercase(),
+            s(case, "cipher_hex")
+        );
         let mut single: [u8; 16] = unhex(s(case, "plain_hex")).try_into().unwrap();
         crypto::sm4_encrypt_block(&key, &mut single);
         if iterations == 1 {
-            assert_eq!(crypto::hex_upper(&single).to_lowercase(), s(case, "cipher_hex"));
+            assert_eq!(
+                crypto::hex_upper(&single).to_lowercase(),
+                s(case, "cipher_hex")
+            );
         }
     }
 }
@@ -72,7 +83,12 @@ fn data_keys() {
     assert_eq!(cases.len(), 4);
     for case in cases {
         let key = DataKey::derive(s(case, "appId"), &AppKey::new(s(case, "appKey")));
-        assert_eq!(key.expose(), s(case, "key_ascii").as_bytes(), "{}", s(case, "source"));
+        assert_eq!(
+            key.expose(),
+            s(case, "key_ascii").as_bytes(),
+            "{}",
+            s(case, "source")
+        );
     }
 }
 
@@ -84,8 +100,15 @@ fn enc_data_both_ways() {
     for case in cases {
         let key = DataKey::derive(s(case, "appId"), &AppKey::new(s(case, "appKey")));
         let plain = s(case, "plain_utf8");
-        assert_eq!(key.encrypt_hex(plain.as_bytes()), s(case, "encData"), "{plain:?}");
-        assert_eq!(key.decrypt_hex(s(case, "encData")).unwrap(), plain.as_bytes());
+        assert_eq!(
+            key.encrypt_hex(plain.as_bytes()),
+            s(case, "encData"),
+            "{plain:?}"
+        );
+        assert_eq!(
+            key.decrypt_hex(s(case, "encData")).unwrap(),
+            plain.as_bytes()
+        );
     }
 }
 
@@ -96,7 +119,12 @@ fn canonical_json() {
     assert_eq!(cases.len(), 7);
     for case in cases {
         let value = json::parse(s(case, "json")).unwrap();
-        assert_eq!(json::canonical(&value), s(case, "canonical"), "{}", s(case, "json"));
+        assert_eq!(
+            json::canonical(&value),
+            s(case, "canonical"),
+            "{}",
+            s(case, "json")
+        );
     }
 }
 
@@ -108,7 +136,11 @@ fn request_envelopes() {
     for case in cases {
         let name = s(case, "name");
         let parsed = input::parse(s(case, "input")).unwrap();
-        assert_eq!(json::compact(&parsed.business), s(case, "business_data_json"), "{name}");
+        assert_eq!(
+            json::compact(&parsed.business),
+            s(case, "business_data_json"),
+            "{name}"
+        );
         let key = DataKey::derive(&parsed.app_id, &parsed.app_key);
         let timestamp = parsed.timestamp.clone().expect("vectors carry a timestamp");
         let nonce = s(case, "nonceStr");
@@ -148,9 +180,17 @@ fn responses_verify_and_render_the_spec_output() {
             s(case, "request_nonceStr"),
         )
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(onetrans::output::success(&answer), s(case, "output_json"), "{name}");
+        assert_eq!(
+            onetrans::output::success(&answer),
+            s(case, "output_json"),
+            "{name}"
+        );
         let envelope = json::parse(body).unwrap();
-        let text = protocol::sign_text(envelope.as_object().unwrap(), answer.data.as_ref(), &app_key);
+        let text = protocol::sign_text(
+            envelope.as_object().unwrap(),
+            answer.data.as_ref(),
+            &app_key,
+        );
         assert_eq!(text.as_str(), s(case, "sign_text"), "{name}");
     }
 }
