@@ -236,10 +236,12 @@ impl Config {
                     _ => return Err(bad(" true 或 false")),
                 }
             }
-            other => return Err(Error::bad_input(format!(
+            other => {
+                return Err(Error::bad_input(format!(
                 "配置错误：{origin} 有未知的设置项 {other}，可用的有 {} (unknown setting {other})",
                 KEYS.join(", ")
-            ))),
+            )))
+            }
         }
         Ok(())
     }
@@ -399,5 +401,28 @@ mod tests {
         let env = |name: &str| (name == "ONETRANS_OUT_BUF_SIZE").then(|| "lots".to_owned());
         let err = Config::resolve(None, &env, None).unwrap_err();
         assert!(err.message.contains("ONETRANS_OUT_BUF_SIZE") && err.message.contains("lots"));
+    }
+}
+
+#[cfg(test)]
+mod sample_tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_sample_gives_the_defaults() {
+        let text = include_str!("../OneTrans.ini.sample");
+        let path = Path::new("/dll/OneTrans.ini");
+        let c = Config::resolve(Some((path, text)), &|_| None, None).unwrap();
+        let defaults = Config {
+            source: Some(path.to_path_buf()),
+            ..Config::default()
+        };
+        assert_eq!(c, defaults);
+        for key in KEYS {
+            assert!(
+                text.contains(&format!("{key} =")),
+                "the sample documents {key}"
+            );
+        }
     }
 }

@@ -42,30 +42,37 @@ fn charset_setting() -> CharsetSetting {
 
 /// A call through the narrow (`char*`) interface. `input` is `None` for a NULL `pInData`.
 pub fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
+    let started = Instant::now();
     let platform_charset = platform::default_charset();
-    let (outcome, out_charset) = match input {
-        None => (null_input(), platform_charset),
+    let (outcome, out_charset, text) = match input {
+        None => (null_input(), platform_charset, None),
         Some(bytes) => match charset::decode_input(bytes, charset_setting(), platform_charset) {
-            Ok((text, cs)) => (run_logged(&text, cs), cs),
-            Err(error) => (refused(error), platform_charset),
+            Ok((text, cs)) => (call::run_live(&text), cs, Some(text)),
+            Err(error) => (refused(error), platform_charset, None),
         },
     };
     let encode = |text: &str| charset::encode_output(text, out_charset);
     let fitted = output::fit(&outcome.output, capacity, outcome.org_id.as_deref(), encode);
     remember_last(&outcome.output, out_charset);
-    Written {
-        code: output::code_after_fit(&outcome.code, &fitted).to_owned(),
-        fitted,
-    }
+    let code = output::code_after_fit(&outcome.code, &fitted).to_owned();
+    log_call(
+        &outcome,
+        &code,
+        started,
+        out_charset,
+        text.as_deref().unwrap_or(""),
+    );
+    Written { code, fitted }
 }
 
 /// A call through the wide (UTF-16) interface. `input` is `None` for a NULL `pInData`.
 pub fn wide(input: Option<&[u16]>, capacity: usize) -> Written<u16> {
-    let outcome = match input {
-        None => null_input(),
+    let started = Instant::now();
+    let (outcome, text) = match input {
+        None => (null_input(), None),
         Some(units) => match charset::decode_utf16(units) {
-            Ok(text) => run_logged(&text, Charset::Utf8),
-            Err(error) => refused(error),
+            Ok(text) => (call::run_live(&text), Some(text)),
+            Err(error) => (refused(error), None),
         },
     };
     let fitted = output::fit(
@@ -75,10 +82,15 @@ pub fn wide(input: Option<&[u16]>, capacity: usize) -> Written<u16> {
         charset::encode_utf16,
     );
     remember_last(&outcome.output, Charset::Utf8);
-    Written {
-        code: output::code_after_fit(&outcome.code, &fitted).to_owned(),
-        fitted,
-    }
+    let code = output::code_after_fit(&outcome.code, &fitted).to_owned();
+    log_call(
+        &outcome,
+        &code,
+        started,
+        "UTF-16",
+        text.as_deref().unwrap_or(""),
+    );
+    Written { code, fitted }
 }
 
 /// The failure for a NULL `pInData`.
@@ -98,27 +110,30 @@ pub fn refused(error: Error) -> Outcome {
     }
 }
 
-/// Runs the call and logs it.
-fn run_logged(text: &str, charset: Charset) -> Outcome {
-    let started = Instant::now();
-    let outcome = call::run_live(text);
+/// Logs a finished call with the code the caller got.
+fn log_call(
+    outcome: &Outcome,
+    code: &str,
+    started: Instant,
+    charset: impl std::fmt::Display,
+    input: &str,
+) {
     if config::get().is_ok_and(|c| c.insecure_skip_verify) {
         log::warn("insecureSkipVerify=true：证书校验已关闭，仅限测试环境使用 (certificate verification is OFF)");
     }
-    let failed = outcome.code != crate::error::codes::SUCCESS;
+    let failed = code != crate::error::codes::SUCCESS;
     log::call(&CallRecord {
         nonce: &outcome.trace.nonce,
         org_id: outcome.org_id.as_deref().unwrap_or(""),
         path: &outcome.trace.path,
         millis: started.elapsed().as_millis(),
-        code: &outcome.code,
+        code,
         business_code: outcome.trace.business_code.as_deref(),
         charset: &charset.to_string(),
-        input: text,
+        input,
         output: &outcome.output,
         warning: failed.then_some(outcome.output.as_str()),
     });
-    outcome
 }
 
 fn remember_last(output: &str, charset: Charset) {

@@ -88,7 +88,7 @@ impl HttpTransport {
     /// Builds the agent. Fails (as bad input, `000105`) when the proxy or the CA file in the
     /// settings cannot be used.
     pub fn new(settings: Settings) -> Result<HttpTransport, Error> {
-        let proxy = match &settings.proxy {
+        let proxy: Option<ureq::Proxy> = match &settings.proxy {
             None => None,
             Some(url) => Some(ureq::Proxy::new(url).map_err(|e| {
                 Error::bad_input(format!(
@@ -108,7 +108,7 @@ impl HttpTransport {
             .max_redirects(0)
             // Proxies come from the library's configuration only, never silently from the
             // environment.
-            .proxy(proxy)
+            .proxy(proxy.clone())
             .tls_config(tls)
             .timeout_connect(Some(settings.connect_timeout))
             .timeout_send_request(Some(settings.read_timeout))
@@ -117,7 +117,9 @@ impl HttpTransport {
             .timeout_recv_body(Some(settings.read_timeout))
             .user_agent(concat!("onetrans/", env!("CARGO_PKG_VERSION")))
             .build();
-        let connector = DefaultConnector::new().chain(SentTracker);
+        let connector = DefaultConnector::new().chain(SentTracker {
+            proxied: proxy.is_some(),
+        });
         Ok(HttpTransport {
             agent: Agent::with_parts(config, connector, DefaultResolver::default()),
             settings,
@@ -196,6 +198,10 @@ fn describe(error: &ureq::Error) -> String {
         E::Timeout(T::Resolve) => "域名解析超时 / DNS lookup timed out".into(),
         E::Timeout(T::Connect) => "连接超时（connectTimeoutMs） / connect timed out".into(),
         E::Timeout(_) => "等待应答超时（readTimeoutMs） / timed out waiting for the answer".into(),
+        E::Io(e) if tls_error(e).is_some() => {
+            let tls = tls_error(e).map(describe_tls).unwrap_or_default();
+            format!("TLS 握手或证书校验失败 / TLS failure: {tls}")
+        }
         E::Io(e) => {
             match e.kind() {
                 io::ErrorKind::ConnectionRefused => {
@@ -216,6 +222,11 @@ fn describe(error: &ureq::Error) -> String {
     }
 }
 
+/// The rustls error inside an I/O error (how ureq reports handshake failures).
+fn tls_error(e: &io::Error) -> Option<&rustls::Error> {
+    e.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
 /// Names the common certificate failures the way hospital IT talks about them.
 fn describe_tls(error: &rustls::Error) -> String {
     use rustls::{CertificateError as C, Error as R};
@@ -234,46 +245,59 @@ fn describe_tls(error: &rustls::Error) -> String {
 }
 
 /// The last connector of the chain: wraps each connection to note when request bytes go out.
+///
+/// With a proxy, ureq runs the whole chain a second time, inside the connect step, for the
+/// connection to the proxy itself (its config then has no proxy). The `CONNECT` line written
+/// there is not the request: that hop is wrapped untracked.
 #[derive(Debug)]
-struct SentTracker;
+struct SentTracker {
+    proxied: bool,
+}
 
 impl Connector<Box<dyn UreqTransport>> for SentTracker {
     type Out = Tracked;
 
     fn connect(
         &self,
-        _details: &ConnectionDetails,
+        details: &ConnectionDetails,
         chained: Option<Box<dyn UreqTransport>>,
     ) -> Result<Option<Tracked>, ureq::Error> {
-        Ok(chained.map(Tracked))
+        let proxy_hop = self.proxied && details.config.proxy().is_none();
+        Ok(chained.map(|inner| Tracked {
+            inner,
+            track: !proxy_hop,
+        }))
     }
 }
 
 #[derive(Debug)]
-struct Tracked(Box<dyn UreqTransport>);
+struct Tracked {
+    inner: Box<dyn UreqTransport>,
+    track: bool,
+}
 
 impl UreqTransport for Tracked {
     fn buffers(&mut self) -> &mut dyn Buffers {
-        self.0.buffers()
+        self.inner.buffers()
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        if amount > 0 {
+        if self.track && amount > 0 {
             REQUEST_SENT.set(true);
         }
-        self.0.transmit_output(amount, timeout)
+        self.inner.transmit_output(amount, timeout)
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        self.0.await_input(timeout)
+        self.inner.await_input(timeout)
     }
 
     fn is_open(&mut self) -> bool {
-        self.0.is_open()
+        self.inner.is_open()
     }
 
     fn is_tls(&self) -> bool {
-        self.0.is_tls()
+        self.inner.is_tls()
     }
 }
 

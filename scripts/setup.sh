@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need beyond the Rust toolchain, only when missing.
+# Idempotent; safe to run on every build. Debian/Ubuntu (apt-get); elsewhere it only reports.
+set -euo pipefail
+
+missing=()
+command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v fpc >/dev/null 2>&1 || missing+=(fp-compiler fp-units-rtl)
+
+if ((${#missing[@]})); then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        echo "setup: installing ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        echo "setup: please install: ${missing[*]}" >&2
+    fi
+fi

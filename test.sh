@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# All the tests: formatting, lints, the C header, unit tests with the spec's vectors, end-to-end
+# tests against the portal simulator, the C/Python/Pascal examples (C also under valgrind).
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/env.sh
+scripts/setup.sh
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked

@@ -1,0 +1,111 @@
+//! The examples in other languages, built and run against the portal simulator the way an
+//! integrator would run them: the C program (compiled with -Wall -Wextra -Werror, run plainly
+//! and under valgrind) and the Python ctypes script.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use onetrans_portal::{Portal, PortalConfig};
+
+/// `target/<profile>`, where cargo put `libonetrans.so` for this test run.
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn closed_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool).arg("--version").output().is_ok()
+}
+
+/// Compiles `c_examples/example.c` against the checked-in header and the built library.
+fn build_c_example() -> PathBuf {
+    let out = lib_dir().join("c_example");
+    let status = Command::new("cc")
+        .args(["-Wall", "-Wextra", "-Werror", "-O1", "-g", "-I"])
+        .arg(repo().join("include"))
+        .arg(repo().join("c_examples/example.c"))
+        .arg("-o")
+        .arg(&out)
+        .arg(format!("-L{}", lib_dir().display()))
+        .args(["-lonetrans", "-lpthread"])
+        .status()
+        .expect("a C compiler (cc) is installed");
+    assert!(
+        status.success(),
+        "the C example must compile without warnings"
+    );
+    out
+}
+
+fn run(mut command: Command, what: &str) -> String {
+    let output = command
+        .env("LD_LIBRARY_PATH", lib_dir())
+        .env_remove("ONETRANS_CONFIG")
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    println!("--- {what} stdout\n{stdout}\n--- {what} stderr\n{stderr}");
+    assert!(output.status.success(), "{what} failed: {stdout}\n{stderr}");
+    assert!(stdout.contains(" passed, 0 failed"), "{what}: {stdout}");
+    stdout + &stderr
+}
+
+#[test]
+fn c_example_runs() {
+    let portal = Portal::start(PortalConfig::default()).unwrap();
+    let exe = build_c_example();
+    let mut command = Command::new(&exe);
+    command.arg(portal.base_url()).arg(closed_url());
+    run(command, "C example");
+}
+
+#[test]
+fn c_example_is_clean_under_valgrind() {
+    if !have("valgrind") {
+        // The README's test command installs valgrind; a bare `cargo test` may not have it.
+        eprintln!("SKIPPED: valgrind is not installed (./test.sh installs it)");
+        assert!(std::env::var_os("CI").is_none(), "CI must have valgrind");
+        return;
+    }
+    let portal = Portal::start(PortalConfig::default()).unwrap();
+    let exe = build_c_example();
+    let mut command = Command::new("valgrind");
+    command
+        .args([
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite",
+        ])
+        .arg(&exe)
+        .arg(portal.base_url())
+        .arg(closed_url());
+    let text = run(command, "C example under valgrind");
+    assert!(
+        text.contains("ERROR SUMMARY: 0 errors"),
+        "valgrind reported errors"
+    );
+    assert!(
+        text.contains("definitely lost: 0 bytes") || text.contains("All heap blocks were freed")
+    );
+}
+
+#[test]
+fn python_ctypes_example_runs() {
+    let portal = Portal::start(PortalConfig::default()).unwrap();
+    let mut command = Command::new("python3");
+    command
+        .arg(repo().join("examples/python/mobile_trans.py"))
+        .arg(lib_dir().join("libonetrans.so"))
+        .arg(portal.base_url());
+    run(command, "Python ctypes example");
+}
