@@ -109,3 +109,29 @@ fn python_ctypes_example_runs() {
         .arg(portal.base_url());
     run(command, "Python ctypes example");
 }
+
+#[test]
+fn delphi_example_runs_under_free_pascal() {
+    if !have("fpc") && Command::new("fpc").arg("-iV").output().is_err() {
+        eprintln!("SKIPPED: Free Pascal (fpc) is not installed (./test.sh installs it)");
+        assert!(std::env::var_os("CI").is_none(), "CI must have fpc");
+        return;
+    }
+    let portal = Portal::start(PortalConfig::default()).unwrap();
+    let build = lib_dir().join("delphi-example");
+    std::fs::create_dir_all(&build).unwrap();
+    let status = Command::new("fpc")
+        .args(["-Mdelphi", "-vew", "-Sew"])
+        .arg(format!("-Fl{}", lib_dir().display()))
+        .arg(format!("-FE{}", build.display()))
+        .arg(repo().join("examples/delphi/mobile_trans.dpr"))
+        .status()
+        .expect("fpc runs");
+    assert!(
+        status.success(),
+        "the Delphi example must compile without warnings"
+    );
+    let mut command = Command::new(build.join("mobile_trans"));
+    command.arg(portal.base_url());
+    run(command, "Delphi example");
+}
