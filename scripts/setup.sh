@@ -7,7 +7,9 @@ missing=()
 command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v c++ >/dev/null 2>&1 || missing+=(g++)
 command -v fpc >/dev/null 2>&1 || missing+=(fp-compiler fp-units-rtl)
+command -v mcs >/dev/null 2>&1 || missing+=(mono-mcs mono-runtime)
 
 if ((${#missing[@]})); then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

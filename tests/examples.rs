@@ -135,3 +135,50 @@ fn delphi_example_runs_under_free_pascal() {
     command.arg(portal.base_url());
     run(command, "Delphi example");
 }
+
+#[test]
+fn cpp_example_runs() {
+    let portal = Portal::start(PortalConfig::default()).unwrap();
+    let out = lib_dir().join("cpp_example");
+    let status = Command::new("c++")
+        .args(["-std=c++17", "-Wall", "-Wextra", "-Werror", "-O1", "-I"])
+        .arg(repo().join("include"))
+        .arg(repo().join("examples/cpp/mobile_trans.cpp"))
+        .arg("-o")
+        .arg(&out)
+        .arg(format!("-L{}", lib_dir().display()))
+        .args(["-lonetrans", "-lpthread"])
+        .status()
+        .expect("a C++ compiler (c++) is installed");
+    assert!(
+        status.success(),
+        "the C++ example must compile without warnings"
+    );
+    let mut command = Command::new(&out);
+    command.arg(portal.base_url());
+    run(command, "C++ example");
+}
+
+#[test]
+fn csharp_example_runs_under_mono() {
+    if Command::new("mcs").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: the Mono C# compiler (mcs) is not installed (./test.sh installs it)");
+        assert!(std::env::var_os("CI").is_none(), "CI must have mono");
+        return;
+    }
+    let portal = Portal::start(PortalConfig::default()).unwrap();
+    let exe = lib_dir().join("MobileTransCs.exe");
+    let status = Command::new("mcs")
+        .args(["-warnaserror+", "-nologo"])
+        .arg(format!("-out:{}", exe.display()))
+        .arg(repo().join("examples/csharp/MobileTrans.cs"))
+        .status()
+        .expect("mcs runs");
+    assert!(
+        status.success(),
+        "the C# example must compile without warnings"
+    );
+    let mut command = Command::new("mono");
+    command.arg(&exe).arg(portal.base_url());
+    run(command, "C# example");
+}
