@@ -1,0 +1,733 @@
+/*
+ * The Windows test client: loads OneTrans.dll the way the vendor's sample does
+ * (LoadLibrary("OneTrans.dll") + GetProcAddress(h, "MobileTrans") through a __stdcall function
+ * pointer) and checks it against the portal simulator. scripts/windows.sh builds it with mingw
+ * for 32- and 64-bit Windows and runs it under Wine, beside a copy of the DLL.
+ *
+ * Build:  i686-w64-mingw32-gcc -static -Wall -Wextra -Werror -O2 -o onetrans_test.exe \
+ *             windows/test_client.c -lws2_32
+ * Run:    wine onetrans_test.exe MODE PORTAL_BASE_URL
+ *
+ * Modes (each a separate process, since the library reads its settings once per process):
+ *   main     every check that needs no special setting: the three interfaces, GBK, bad input,
+ *            a portal rejection, the output cap, a closed port, hostile input, 8 threads, the
+ *            default log folder, and on 32-bit that the callee cleans the stack (__stdcall)
+ *   timeout  run with ONETRANS_READ_TIMEOUT_MS=1000: a portal answering after 3 s gives 000001
+ *   acp936   run with a Chinese Unix locale (ANSI code page 936): a plain-ASCII caller gets GBK
+ *   folder   copies the DLL and this program into a folder "his 医保" beside them, writes an
+ *            OneTrans.ini there (logDir=log, logLevel=info, readTimeoutMs=1500), runs the copy
+ *            from another working directory (mode folder-child), and checks the log there
+ *   panic    loads onetrans_panic_probe.dll (windows/panic-probe, built like OneTrans.dll), whose
+ *            export panics inside catch_unwind: the panics are caught, on 8 threads at once too,
+ *            and the process lives on (OneTrans.dll cannot be made to panic from outside)
+ *
+ * Prints one line per check and "N passed, M failed"; exits 0 only when everything passed.
+ */
+#define WIN32_LEAN_AND_MEAN
+#include <winsock2.h>
+#include <windows.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#define APP_ID "zxm3QCh5RA5SrXm2C3b5JDcGAHMtepFN"
+#define APP_KEY "St72fYdfk6ph4YiFpMwa4yw8Tyr8wCmM"
+#define PUSH_MSG "/api/amp/hos/pushMsg"
+#define OUT_SIZE 65536 /* the library's default outBufSize */
+#define THREADS 8
+#define ROUNDS 5
+#define HOSTILE_DEPTH 100000
+
+/* 周大鹏 in UTF-8 and in GBK; 成功 (the echo answer's message) in UTF-8 and in GBK. */
+#define NAME_UTF8 "\xe5\x91\xa8\xe5\xa4\xa7\xe9\xb9\x8f"
+#define NAME_GBK "\xd6\xdc\xb4\xf3\xc5\xf4"
+#define OK_UTF8 "\xe6\x88\x90\xe5\x8a\x9f"
+#define OK_GBK "\xb3\xc9\xb9\xa6"
+/* "his 医保": the folder with a space and Chinese characters. */
+#define FOLDER L"his \u533b\u4fdd"
+
+/* The vendor's declaration: char* (__stdcall * MobileTrans)(char *pindata,char *poutdata); */
+typedef char *(__stdcall *MobileTransFn)(char *pindata, char *poutdata);
+typedef char *(__stdcall *MobileTransExFn)(char *pindata, char *poutdata, uint32_t outCap,
+                                           uint32_t *outLen);
+typedef const wchar_t *(__stdcall *MobileTransWFn)(const wchar_t *pindata, wchar_t *poutdata);
+typedef char *(__stdcall *LastOutputFn)(char *poutdata, uint32_t outCap, uint32_t *outLen);
+typedef char *(__stdcall *VersionFn)(void);
+
+static HMODULE Handle;
+static MobileTransFn MobileTrans;
+static MobileTransExFn MobileTransEx;
+static MobileTransWFn MobileTransW;
+static LastOutputFn OneTransLastOutput;
+static VersionFn OneTransVersion;
+
+static const char *base_url;
+static int passed, failed;
+static CRITICAL_SECTION count_lock;
+
+static void check(int ok, const char *what, const char *code, const char *out)
+{
+    EnterCriticalSection(&count_lock);
+    if (ok) {
+        passed++;
+        printf("ok   %s (%s)\n", what, code ? code : "-");
+    } else {
+        failed++;
+        printf("FAIL %s: code %s, output %.300s\n", what, code ? code : "(null)", out ? out : "(null)");
+    }
+    fflush(stdout);
+    LeaveCriticalSection(&count_lock);
+}
+
+static int is(const char *code, const char *expected)
+{
+    return code != NULL && strcmp(code, expected) == 0;
+}
+
+/* --- loading, exactly like the vendor's sample --------------------------------------------- */
+
+/* GetProcAddress returns FARPROC; casting it to the real type is what every caller does. GCC's
+ * -Wcast-function-type (part of -Wextra) flags that cast, so it is silenced for these lines
+ * only: they stay the vendor's code. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-function-type"
+static int load_library(void)
+{
+    Handle = LoadLibrary("OneTrans.dll");
+    if (Handle == NULL) {
+        printf("FAIL LoadLibrary(\"OneTrans.dll\"): error %lu\n", GetLastError());
+        return 0;
+    }
+    MobileTrans = (char *(__stdcall *)(char *, char *))GetProcAddress(Handle, "MobileTrans");
+    MobileTransEx = (MobileTransExFn)GetProcAddress(Handle, "MobileTransEx");
+    MobileTransW = (MobileTransWFn)GetProcAddress(Handle, "MobileTransW");
+    OneTransLastOutput = (LastOutputFn)GetProcAddress(Handle, "OneTransLastOutput");
+    OneTransVersion = (VersionFn)GetProcAddress(Handle, "OneTransVersion");
+    return 1;
+}
+#pragma GCC diagnostic pop
+
+/* --- inputs ---------------------------------------------------------------------------------- */
+
+static void url_for(char *buf, size_t size, const char *fault, const char *path)
+{
+    if (fault)
+        snprintf(buf, size, "%s/_fault/%s%s", base_url, fault, path);
+    else
+        snprintf(buf, size, "%s%s", base_url, path);
+}
+
+/* A pushMsg input as in the vendor document, with the given address, order id, patient name
+ * bytes (UTF-8 or GBK) and appKey. The timestamp is left empty: the library stamps it. */
+static void push_msg_input(char *buf, size_t size, const char *url, const char *order,
+                           const char *name, const char *app_key)
+{
+    snprintf(buf, size,
+             "{\"data\":{\"serverAddr\":\"%s\",\"appId\":\"" APP_ID "\",\"appKey\":\"%s\","
+             "\"encryptType\":\"SM4\",\"signType\":\"SM3\",\"timestamp\":\"\",\"version\":\"1.0.0\","
+             "\"medOrgOrd\":\"%s\",\"orderStatus\":\"MERCHANT_WAIT_PAY\",\"orgCode\":\"H46040100001\","
+             "\"patientName\":\"%s\",\"idType\":\"02\",\"idNo\":\"460029196507081627\","
+             "\"pushType\":\"HOSPITAL_PAYMENT\",\"amt\":12.50},\"orgId\":\"H46010000000\"}",
+             url, app_key, order, name);
+}
+
+static int valid_utf8(const char *s)
+{
+    return MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0) > 0;
+}
+
+/* A base URL where nothing listens: a port that was free a moment ago. */
+static void closed_url(char *buf, size_t size)
+{
+    WSADATA wsa;
+    struct sockaddr_in addr;
+    int len = sizeof addr;
+    SOCKET s;
+    unsigned port = 9;
+    if (WSAStartup(MAKEWORD(2, 2), &wsa) == 0) {
+        s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+        memset(&addr, 0, sizeof addr);
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (s != INVALID_SOCKET && bind(s, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+            getsockname(s, (struct sockaddr *)&addr, &len) == 0)
+            port = ntohs(addr.sin_port);
+        if (s != INVALID_SOCKET)
+            closesocket(s);
+        WSACleanup();
+    }
+    snprintf(buf, size, "http://127.0.0.1:%u" PUSH_MSG, port);
+}
+
+/* --- 32-bit: the callee cleans the stack ---------------------------------------------------- */
+
+#if defined(_WIN32) && !defined(_WIN64)
+/* Calls fn with nargs 32-bit arguments through a plain `call` and returns how far ESP moved
+ * as the bytes left on the stack after the call. A __stdcall callee pops its own arguments: 0.
+ * A cdecl callee leaves them for the caller: 4 * nargs. Globals, so that the asm
+ * addresses them absolutely and never through ESP while it moves. */
+static volatile uintptr_t g_fn, g_args[4], g_ret, g_before, g_after;
+static volatile uint32_t g_nargs;
+
+static int32_t stack_delta(void *fn, uint32_t nargs, const uintptr_t *args, uintptr_t *ret)
+{
+    g_fn = (uintptr_t)fn;
+    g_nargs = nargs;
+    for (uint32_t i = 0; i < nargs; i++)
+        g_args[i] = args[i];
+    __asm__ volatile("movl %%esp, %[before]\n\t"
+                     "movl %[nargs], %%ecx\n\t"
+                     "leal %[args], %%edx\n\t"
+                     "jecxz 2f\n"
+                     "1:\n\t"
+                     "pushl -4(%%edx,%%ecx,4)\n\t"
+                     "loop 1b\n"
+                     "2:\n\t"
+                     "call *%[fn]\n\t"
+                     "movl %%eax, %[ret]\n\t"
+                     "movl %%esp, %[after]\n\t"
+                     "movl %[before], %%esp\n\t"
+                     : [before] "=m"(g_before), [after] "=m"(g_after), [ret] "=m"(g_ret)
+                     : [nargs] "m"(g_nargs), [args] "m"(g_args), [fn] "m"(g_fn)
+                     : "eax", "ecx", "edx", "memory", "cc");
+    if (ret)
+        *ret = g_ret;
+    /* The bytes the callee left on the stack. */
+    return (int32_t)(g_before - g_after);
+}
+
+static const char *__cdecl control_cdecl(const char *a, const char *b)
+{
+    return a ? a : b;
+}
+
+static const char *__stdcall control_stdcall(const char *a, const char *b)
+{
+    return a ? a : b;
+}
+
+static void check_stdcall(char *out)
+{
+    char in[4096], url[512];
+    uint32_t len = 0;
+    uintptr_t ret = 0;
+    int32_t delta;
+
+    /* The check itself: a cdecl function leaves 8 bytes, a stdcall one none. */
+    uintptr_t two[2] = {(uintptr_t) "a", (uintptr_t) "b"};
+    delta = stack_delta((void *)control_cdecl, 2, two, NULL);
+    check(delta == 8, "stack check sees a cdecl callee leave 8 bytes", NULL, NULL);
+    delta = stack_delta((void *)control_stdcall, 2, two, NULL);
+    check(delta == 0, "stack check sees a stdcall callee pop its arguments", NULL, NULL);
+
+    url_for(url, sizeof url, NULL, PUSH_MSG);
+    push_msg_input(in, sizeof in, url, "STDCALL-1", NAME_UTF8, APP_KEY);
+    uintptr_t mt[2] = {(uintptr_t)in, (uintptr_t)out};
+    delta = stack_delta((void *)MobileTrans, 2, mt, &ret);
+    check(delta == 0 && is((const char *)ret, "000000"), "MobileTrans is __stdcall (ESP delta 0)",
+          (const char *)ret, out);
+
+    push_msg_input(in, sizeof in, url, "STDCALL-2", NAME_UTF8, APP_KEY);
+    uintptr_t ex[4] = {(uintptr_t)in, (uintptr_t)out, OUT_SIZE, (uintptr_t)&len};
+    delta = stack_delta((void *)MobileTransEx, 4, ex, &ret);
+    check(delta == 0 && is((const char *)ret, "000000"), "MobileTransEx is __stdcall (ESP delta 0)",
+          (const char *)ret, out);
+
+    uintptr_t last[3] = {(uintptr_t)out, OUT_SIZE, (uintptr_t)&len};
+    delta = stack_delta((void *)OneTransLastOutput, 3, last, &ret);
+    check(delta == 0 && is((const char *)ret, "000000"),
+          "OneTransLastOutput is __stdcall (ESP delta 0)", (const char *)ret, out);
+
+    delta = stack_delta((void *)OneTransVersion, 0, NULL, &ret);
+    check(delta == 0 && ret != 0, "OneTransVersion is __stdcall (ESP delta 0)", NULL, NULL);
+
+    static wchar_t win[64], wout[OUT_SIZE / 2];
+    wcscpy(win, L"{not json");
+    uintptr_t w[2] = {(uintptr_t)win, (uintptr_t)wout};
+    delta = stack_delta((void *)MobileTransW, 2, w, &ret);
+    check(delta == 0 && ret != 0 && wcscmp((const wchar_t *)ret, L"000105") == 0,
+          "MobileTransW is __stdcall (ESP delta 0)", NULL, NULL);
+}
+#endif
+
+/* --- mode main ------------------------------------------------------------------------------- */
+
+struct worker {
+    int index;
+    int ok;
+};
+
+/* Each thread sends its own order ids to the echo path and must get exactly its own back. */
+static DWORD WINAPI worker_main(LPVOID arg)
+{
+    struct worker *w = arg;
+    char in[4096], url[512], order[64];
+    char *out = malloc(OUT_SIZE);
+    uint32_t len = 0;
+    w->ok = out != NULL;
+    url_for(url, sizeof url, "echo", PUSH_MSG);
+    for (int round = 0; out != NULL && round < ROUNDS; round++) {
+        snprintf(order, sizeof order, "THREAD-%02d-%02d", w->index, round);
+        push_msg_input(in, sizeof in, url, order, NAME_UTF8, APP_KEY);
+        /* Alternate the two narrow interfaces. */
+        const char *code = round % 2 ? MobileTransEx(in, out, OUT_SIZE, &len) : MobileTrans(in, out);
+        if (!is(code, "000000") || strstr(out, order) == NULL || strstr(out, NAME_UTF8) == NULL) {
+            check(0, "a thread's answer is its own", code, out);
+            w->ok = 0;
+        }
+    }
+    free(out);
+    return 0;
+}
+
+/* Calls MobileTrans on a thread of its own with a small stack, for the hostile inputs. */
+struct hostile {
+    const char *in;
+    char *out;
+    const char *code;
+};
+
+static DWORD WINAPI hostile_main(LPVOID arg)
+{
+    struct hostile *h = arg;
+    h->code = MobileTrans((char *)h->in, h->out);
+    return 0;
+}
+
+static const char *call_on_small_stack(const char *in, char *out)
+{
+    struct hostile h = {in, out, NULL};
+    HANDLE t = CreateThread(NULL, 256 * 1024, hostile_main, &h, STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+    if (t == NULL)
+        return NULL;
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+    return h.code;
+}
+
+/* The folder of a module (NULL: this program), with a trailing backslash. */
+static void module_dir(HMODULE module, wchar_t *buf, size_t size)
+{
+    DWORD n = GetModuleFileNameW(module, buf, (DWORD)size);
+    if (n == 0 || n >= size) {
+        buf[0] = 0;
+        return;
+    }
+    wchar_t *slash = wcsrchr(buf, L'\\');
+    if (slash)
+        slash[1] = 0;
+}
+
+/* Whether dir\log\onetrans-*.log exists and contains every one of the given texts. */
+static int log_has(const wchar_t *dir, const char *const *texts, int count)
+{
+    wchar_t pattern[MAX_PATH * 2], path[MAX_PATH * 2];
+    WIN32_FIND_DATAW found;
+    _snwprintf(pattern, MAX_PATH * 2, L"%slog\\onetrans-*.log", dir);
+    HANDLE f = FindFirstFileW(pattern, &found);
+    if (f == INVALID_HANDLE_VALUE)
+        return 0;
+    FindClose(f);
+    _snwprintf(path, MAX_PATH * 2, L"%slog\\%s", dir, found.cFileName);
+    HANDLE file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
+    if (file == INVALID_HANDLE_VALUE)
+        return 0;
+    static char text[1 << 20];
+    DWORD got = 0;
+    BOOL ok = ReadFile(file, text, sizeof text - 1, &got, NULL);
+    CloseHandle(file);
+    if (!ok || got == 0)
+        return 0;
+    text[got] = 0;
+    for (int i = 0; i < count; i++)
+        if (strstr(text, texts[i]) == NULL)
+            return 0;
+    return 1;
+}
+
+static void mode_main(void)
+{
+    char in[4096], url[512], small[40], one[1];
+    char *out = malloc(OUT_SIZE);
+    uint32_t needed = 0, got = 0;
+    const char *code;
+    if (out == NULL)
+        return;
+
+    /* Exports: the plain names only (GetProcAddress(h, "MobileTrans"), not _MobileTrans@8). */
+    check(MobileTrans && MobileTransEx && MobileTransW && OneTransLastOutput && OneTransVersion,
+          "GetProcAddress finds the five exports by their plain names", NULL, NULL);
+    if (!(MobileTrans && MobileTransEx && MobileTransW && OneTransLastOutput && OneTransVersion))
+        return;
+    const char *version = OneTransVersion();
+    check(version != NULL && version[0] >= '0' && version[0] <= '9', "OneTransVersion", version, NULL);
+    printf("     OneTrans.dll %s, %d-bit, ANSI code page %u\n", version, (int)sizeof(void *) * 8, GetACP());
+
+    /* 1. MobileTrans succeeds, as in the vendor document. */
+    url_for(url, sizeof url, NULL, PUSH_MSG);
+    push_msg_input(in, sizeof in, url, "ZL050509083457355366", NAME_UTF8, APP_KEY);
+    code = MobileTrans(in, out);
+    check(is(code, "000000") && strstr(out, "\"code\":0") && strstr(out, "\"response\":\"SUCCESS\""),
+          "MobileTrans: pushMsg succeeds", code, out);
+
+    /* 2. MobileTransEx succeeds and reports the length it wrote. */
+    push_msg_input(in, sizeof in, url, "EX-SUCCESS-1", NAME_UTF8, APP_KEY);
+    code = MobileTransEx(in, out, OUT_SIZE, &needed);
+    check(is(code, "000000") && strstr(out, "\"code\":0") && needed == strlen(out) + 1,
+          "MobileTransEx: pushMsg succeeds, outLen = strlen + 1", code, out);
+
+    /* 3. MobileTransW succeeds in UTF-16, the patient's name intact (echo path). */
+    {
+        static wchar_t win[4096], wout[OUT_SIZE / 2];
+        char narrow[OUT_SIZE];
+        url_for(url, sizeof url, NULL, PUSH_MSG);
+        push_msg_input(in, sizeof in, url, "W-SUCCESS-1", NAME_UTF8, APP_KEY);
+        MultiByteToWideChar(CP_UTF8, 0, in, -1, win, 4096);
+        const wchar_t *wcode = MobileTransW(win, wout);
+        WideCharToMultiByte(CP_UTF8, 0, wout, -1, narrow, sizeof narrow, NULL, NULL);
+        check(wcode && wcscmp(wcode, L"000000") == 0 && wcsstr(wout, L"\"code\":0") && wcsstr(wout, L"SUCCESS"),
+              "MobileTransW: pushMsg succeeds", wcode && wcscmp(wcode, L"000000") == 0 ? "000000" : "?", narrow);
+        url_for(url, sizeof url, "echo", PUSH_MSG);
+        push_msg_input(in, sizeof in, url, "W-ECHO-1", NAME_UTF8, APP_KEY);
+        MultiByteToWideChar(CP_UTF8, 0, in, -1, win, 4096);
+        wcode = MobileTransW(win, wout);
+        WideCharToMultiByte(CP_UTF8, 0, wout, -1, narrow, sizeof narrow, NULL, NULL);
+        check(wcode && wcscmp(wcode, L"000000") == 0 && wcsstr(wout, L"\u5468\u5927\u9e4f") && wcsstr(wout, L"\u6210\u529f"),
+              "MobileTransW: Chinese text round-trips in UTF-16", NULL, narrow);
+        wcode = MobileTransW(L"{not json", wout);
+        check(wcode && wcscmp(wcode, L"000105") == 0, "MobileTransW: bad input gives 000105", NULL, NULL);
+        static const wchar_t lone[] = {L'{', 0xD800, L'}', 0};
+        wcode = MobileTransW(lone, wout);
+        check(wcode && wcscmp(wcode, L"000105") == 0, "MobileTransW: a lone surrogate gives 000105", NULL, NULL);
+    }
+
+    /* 4. GBK in, GBK out: a caller that sends GBK bytes gets its answer in GBK. */
+    url_for(url, sizeof url, "echo", PUSH_MSG);
+    push_msg_input(in, sizeof in, url, "GBK-ECHO-1", NAME_GBK, APP_KEY);
+    code = MobileTrans(in, out);
+    check(is(code, "000000") && strstr(out, NAME_GBK) && strstr(out, OK_GBK) && !strstr(out, NAME_UTF8) &&
+              !valid_utf8(out),
+          "GBK input: the answer comes back in GBK", code, out);
+    push_msg_input(in, sizeof in, url, "UTF8-ECHO-1", NAME_UTF8, APP_KEY);
+    code = MobileTrans(in, out);
+    check(is(code, "000000") && strstr(out, NAME_UTF8) && strstr(out, OK_UTF8) && valid_utf8(out),
+          "UTF-8 input: the answer comes back in UTF-8", code, out);
+    /* A plain-ASCII input follows the ANSI code page (charset=auto): GBK under 936, else UTF-8. */
+    push_msg_input(in, sizeof in, url, "ASCII-ECHO-1", "Zhou", APP_KEY);
+    code = MobileTrans(in, out);
+    if (GetACP() == 936 || GetACP() == 54936)
+        check(is(code, "000000") && strstr(out, OK_GBK), "ASCII input under code page 936: GBK answer", code, out);
+    else
+        check(is(code, "000000") && strstr(out, OK_UTF8), "ASCII input, code page not Chinese: UTF-8 answer", code, out);
+
+    /* 5. Bad input and NULL pointers: 000105, nothing sent. */
+    code = MobileTrans("{not json", out);
+    check(is(code, "000105") && strstr(out, "\"respCode\":\"000105\""), "bad input gives 000105", code, out);
+    code = MobileTrans(NULL, out);
+    check(is(code, "000105"), "NULL pInData gives 000105", code, out);
+    code = MobileTrans(in, NULL);
+    check(is(code, "000105"), "NULL pOutData gives 000105", code, NULL);
+
+    /* 6. The portal rejects a request signed with the wrong appKey: its code is passed through. */
+    url_for(url, sizeof url, NULL, PUSH_MSG);
+    push_msg_input(in, sizeof in, url, "WRONG-KEY-1", NAME_UTF8, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    code = MobileTrans(in, out);
+    check(is(code, "000102"), "a wrong appKey is rejected by the portal: 000102", code, out);
+
+    /* 7. The output cap: never written past outCap; the size needed is reported, and the full
+     *    output is fetched with OneTransLastOutput without calling the portal again. */
+    push_msg_input(in, sizeof in, url, "SMALL-BUFFER-1", NAME_UTF8, APP_KEY);
+    memset(small, 'Z', sizeof small);
+    code = MobileTransEx(in, small, 16, &needed);
+    int untouched = 1;
+    for (size_t i = 16; i < sizeof small; i++)
+        untouched &= small[i] == 'Z';
+    check(is(code, "000106") && needed > 16 && untouched && memchr(small, 0, 16) != NULL,
+          "MobileTransEx with a 16-byte cap: 000106, nothing past the cap", code, small);
+    code = OneTransLastOutput(out, OUT_SIZE, &got);
+    check(is(code, "000000") && got == needed && strlen(out) + 1 == needed && strstr(out, "SUCCESS"),
+          "OneTransLastOutput returns the full output", code, out);
+    one[0] = 'Z';
+    code = MobileTransEx("{}", one, 1, &needed);
+    check(is(code, "000106") && one[0] == '\0', "a 1-byte buffer gets an empty string", code, NULL);
+
+    /* 8. Nothing listens: not delivered, safe to retry. */
+    closed_url(url, sizeof url);
+    push_msg_input(in, sizeof in, url, "UNREACHABLE-1", NAME_UTF8, APP_KEY);
+    code = MobileTrans(in, out);
+    check(is(code, "000100"), "a closed port gives 000100", code, out);
+
+    /* 9. Hostile input: a code comes back and the process lives on (no panic crosses). */
+    {
+        size_t n = 2 * HOSTILE_DEPTH + 1;
+        char *deep = malloc(n);
+        char *deep_obj = malloc(8 * HOSTILE_DEPTH + 1);
+        if (deep && deep_obj) {
+            memset(deep, '[', HOSTILE_DEPTH);
+            memset(deep + HOSTILE_DEPTH, ']', HOSTILE_DEPTH);
+            deep[n - 1] = 0;
+            code = MobileTrans(deep, out);
+            check(is(code, "000105"), "100,000-deep [[[...]]] gives 000105", code, out);
+            code = call_on_small_stack(deep, out);
+            check(is(code, "000105"), "100,000-deep nesting on a 256 KiB thread stack gives 000105", code, out);
+            char *p = deep_obj;
+            for (int i = 0; i < HOSTILE_DEPTH; i++, p += 8)
+                memcpy(p, "{\"data\":", 8);
+            *p = 0;
+            code = MobileTrans(deep_obj, out);
+            check(is(code, "000105"), "100,000-deep {\"data\":{\"data\":... gives 000105", code, out);
+        }
+        free(deep);
+        free(deep_obj);
+        code = MobileTrans("\xff\xfe\x80{\"data\":\x81\x82\xc0\xaf}", out);
+        check(code != NULL && strlen(code) == 6, "invalid bytes give a code", code, out);
+        url_for(url, sizeof url, NULL, PUSH_MSG);
+        push_msg_input(in, sizeof in, url, "AFTER-HOSTILE-1", NAME_UTF8, APP_KEY);
+        code = MobileTrans(in, out);
+        check(is(code, "000000"), "the process and the library live on after hostile input", code, out);
+    }
+
+    /* 10. Eight threads at once, each getting its own answer (the portal echoes the data). */
+    {
+        HANDLE threads[THREADS];
+        struct worker workers[THREADS];
+        int all_ok = 1;
+        for (int i = 0; i < THREADS; i++) {
+            workers[i].index = i;
+            workers[i].ok = 0;
+            threads[i] = CreateThread(NULL, 0, worker_main, &workers[i], 0, NULL);
+            all_ok &= threads[i] != NULL;
+        }
+        WaitForMultipleObjects(THREADS, threads, TRUE, INFINITE);
+        for (int i = 0; i < THREADS; i++) {
+            all_ok &= workers[i].ok;
+            CloseHandle(threads[i]);
+        }
+        check(all_ok, "8 threads (CreateThread) x 5 calls at once, each answer its own", "000000", NULL);
+    }
+
+#if defined(_WIN32) && !defined(_WIN64)
+    /* 11. 32-bit: the exports are __stdcall (the callee pops its arguments). */
+    check_stdcall(out);
+#endif
+
+    /* 12. Windows default: the log goes to the "log" folder beside the DLL. */
+    {
+        wchar_t dir[MAX_PATH * 2];
+        static const char *const texts[] = {"code=000000", "code=000102"};
+        module_dir(Handle, dir, MAX_PATH * 2);
+        check(log_has(dir, texts, 2), "the log is written to log\\ beside the DLL (default)", NULL, NULL);
+    }
+    free(out);
+}
+
+/* --- the other modes ------------------------------------------------------------------------ */
+
+typedef int32_t(__stdcall *PanicProbeFn)(uint32_t depth);
+static PanicProbeFn PanicProbe;
+
+static DWORD WINAPI panic_worker(LPVOID arg)
+{
+    int *caught = arg;
+    for (int i = 0; i < 100; i++)
+        *caught += PanicProbe((uint32_t)(i % 20)) == 1;
+    return 0;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-function-type"
+static void mode_panic(void)
+{
+    HMODULE probe = LoadLibraryA("onetrans_panic_probe.dll");
+    PanicProbe = probe ? (PanicProbeFn)GetProcAddress(probe, "PanicProbe") : NULL;
+    check(PanicProbe != NULL, "the panic probe DLL loads", NULL, NULL);
+    if (PanicProbe == NULL)
+        return;
+#pragma GCC diagnostic pop
+    check(PanicProbe(0) == 1, "a panic inside catch_unwind is caught", NULL, NULL);
+    check(PanicProbe(64) == 1, "a panic 64 frames down is caught, the frames dropped", NULL, NULL);
+    int caught = 0;
+    for (int i = 0; i < 1000; i++)
+        caught += PanicProbe((uint32_t)(i % 10)) == 1;
+    check(caught == 1000, "1000 panics in a row are caught", NULL, NULL);
+
+    HANDLE threads[THREADS];
+    int counts[THREADS] = {0};
+    for (int i = 0; i < THREADS; i++)
+        threads[i] = CreateThread(NULL, 0, panic_worker, &counts[i], 0, NULL);
+    WaitForMultipleObjects(THREADS, threads, TRUE, INFINITE);
+    int all = 1;
+    for (int i = 0; i < THREADS; i++) {
+        all &= counts[i] == 100;
+        CloseHandle(threads[i]);
+    }
+    check(all, "8 threads x 100 panics at once, all caught", NULL, NULL);
+#if defined(_WIN32) && !defined(_WIN64)
+    uintptr_t args[1] = {3}, ret = 0;
+    int32_t delta = stack_delta((void *)PanicProbe, 1, args, &ret);
+    check(delta == 0 && ret == 1, "after a caught panic the stack is balanced (ESP delta 0)", NULL, NULL);
+#endif
+    check(1, "the process lives on", NULL, NULL);
+}
+
+static void mode_timeout(void)
+{
+    char in[4096], url[512], env[32] = "";
+    char *out = malloc(OUT_SIZE);
+    if (out == NULL || MobileTrans == NULL)
+        return;
+    GetEnvironmentVariableA("ONETRANS_READ_TIMEOUT_MS", env, sizeof env);
+    check(strcmp(env, "1000") == 0, "ONETRANS_READ_TIMEOUT_MS=1000 is set", env, NULL);
+    url_for(url, sizeof url, "slow=3000", PUSH_MSG);
+    push_msg_input(in, sizeof in, url, "SLOW-1", NAME_UTF8, APP_KEY);
+    DWORD start = GetTickCount();
+    const char *code = MobileTrans(in, out);
+    DWORD ms = GetTickCount() - start;
+    printf("     the call returned after %lu ms\n", (unsigned long)ms);
+    check(is(code, "000001") && strstr(out, "\"respCode\":\"000001\"") && ms >= 900 && ms < 2800,
+          "a portal slower than readTimeoutMs gives 000001 (outcome unknown) after ~1 s", code, out);
+    free(out);
+}
+
+static void mode_acp936(void)
+{
+    char in[4096], url[512];
+    char *out = malloc(OUT_SIZE);
+    if (out == NULL || MobileTrans == NULL)
+        return;
+    check(GetACP() == 936, "the ANSI code page is 936 under a Chinese locale", NULL, NULL);
+    url_for(url, sizeof url, "echo", PUSH_MSG);
+    push_msg_input(in, sizeof in, url, "ACP936-1", "Zhou", APP_KEY);
+    const char *code = MobileTrans(in, out);
+    check(is(code, "000000") && strstr(out, OK_GBK) && !valid_utf8(out),
+          "charset=auto: a plain-ASCII caller gets GBK under code page 936", code, out);
+    push_msg_input(in, sizeof in, url, "ACP936-2", NAME_UTF8, APP_KEY);
+    code = MobileTrans(in, out);
+    check(is(code, "000000") && strstr(out, NAME_UTF8) && strstr(out, OK_UTF8),
+          "a UTF-8 caller still gets UTF-8 under code page 936", code, out);
+    free(out);
+}
+
+/* The parent: lays out "his 医保" beside this program and runs the copy there. */
+static void mode_folder(void)
+{
+    wchar_t here[MAX_PATH * 2], dir[MAX_PATH * 2], from[MAX_PATH * 2], to[MAX_PATH * 2];
+    wchar_t elsewhere[MAX_PATH * 2], cmd[2048];
+    module_dir(NULL, here, MAX_PATH * 2);
+    _snwprintf(dir, MAX_PATH * 2, L"%s" FOLDER L"\\", here);
+    _snwprintf(elsewhere, MAX_PATH * 2, L"%selsewhere\\", here);
+    CreateDirectoryW(dir, NULL);
+    CreateDirectoryW(elsewhere, NULL);
+
+    _snwprintf(from, MAX_PATH * 2, L"%sOneTrans.dll", here);
+    _snwprintf(to, MAX_PATH * 2, L"%sOneTrans.dll", dir);
+    BOOL ok = CopyFileW(from, to, FALSE);
+    GetModuleFileNameW(NULL, from, MAX_PATH * 2);
+    _snwprintf(to, MAX_PATH * 2, L"%sonetrans_test.exe", dir);
+    ok = ok && CopyFileW(from, to, FALSE);
+    check(ok, "OneTrans.dll and the client copied into \"his \xe5\x8c\xbb\xe4\xbf\x9d\"", NULL, NULL);
+
+    static const char ini[] = "; written by the test client\r\n[onetrans]\r\nlogDir = log\r\n"
+                              "logLevel = info\r\nreadTimeoutMs = 1500\r\n";
+    _snwprintf(to, MAX_PATH * 2, L"%sOneTrans.ini", dir);
+    HANDLE f = CreateFileW(to, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    DWORD wrote = 0;
+    ok = f != INVALID_HANDLE_VALUE && WriteFile(f, ini, sizeof ini - 1, &wrote, NULL);
+    if (f != INVALID_HANDLE_VALUE)
+        CloseHandle(f);
+    check(ok, "OneTrans.ini written beside the copied DLL", NULL, NULL);
+
+    /* The copy runs from another working directory, so only the DLL's own path can lead the
+     * library to the INI and the log folder. */
+    _snwprintf(to, MAX_PATH * 2, L"%sonetrans_test.exe", dir);
+    _snwprintf(cmd, 2048, L"\"%s\" folder-child %hs", to, base_url);
+    STARTUPINFOW si;
+    PROCESS_INFORMATION pi;
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    fflush(stdout);
+    ok = CreateProcessW(to, cmd, NULL, NULL, TRUE, 0, NULL, elsewhere, &si, &pi);
+    DWORD exit_code = 1;
+    if (ok) {
+        WaitForSingleObject(pi.hProcess, 120000);
+        GetExitCodeProcess(pi.hProcess, &exit_code);
+        CloseHandle(pi.hThread);
+        CloseHandle(pi.hProcess);
+    }
+    check(ok && exit_code == 0, "the copy in \"his \xe5\x8c\xbb\xe4\xbf\x9d\" passed its checks", NULL, NULL);
+
+    static const char *const texts[] = {"code=000000", "code=000001"};
+    check(log_has(dir, texts, 2), "the log file is in \"his \xe5\x8c\xbb\xe4\xbf\x9d\\log\" (logDir=log from the INI)", NULL,
+          NULL);
+    _snwprintf(to, MAX_PATH * 2, L"%slog", elsewhere);
+    check(GetFileAttributesW(to) == INVALID_FILE_ATTRIBUTES, "no log folder in the working directory", NULL, NULL);
+}
+
+/* The child, in "his 医保": its DLL is the copy there, and the INI there is in force. */
+static void mode_folder_child(void)
+{
+    char in[4096], url[512], path[MAX_PATH * 4];
+    wchar_t wpath[MAX_PATH * 2];
+    char *out = malloc(OUT_SIZE);
+    if (out == NULL || MobileTrans == NULL)
+        return;
+    GetModuleFileNameW(Handle, wpath, MAX_PATH * 2);
+    WideCharToMultiByte(CP_UTF8, 0, wpath, -1, path, sizeof path, NULL, NULL);
+    printf("     loaded %s\n", path);
+    check(wcsstr(wpath, L"\\" FOLDER L"\\OneTrans.dll") != NULL,
+          "LoadLibrary(\"OneTrans.dll\") loaded the copy beside the program", NULL, path);
+
+    url_for(url, sizeof url, NULL, PUSH_MSG);
+    push_msg_input(in, sizeof in, url, "FOLDER-1", NAME_UTF8, APP_KEY);
+    const char *code = MobileTrans(in, out);
+    check(is(code, "000000"), "a call from the Chinese-named folder succeeds", code, out);
+
+    /* readTimeoutMs=1500 comes from the INI beside the DLL (the default is 30000). */
+    url_for(url, sizeof url, "slow=3000", PUSH_MSG);
+    push_msg_input(in, sizeof in, url, "FOLDER-SLOW-1", NAME_UTF8, APP_KEY);
+    DWORD start = GetTickCount();
+    code = MobileTrans(in, out);
+    DWORD ms = GetTickCount() - start;
+    check(is(code, "000001") && ms >= 1400 && ms < 2900,
+          "readTimeoutMs=1500 from the OneTrans.ini beside the DLL is in force", code, out);
+    free(out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s main|timeout|acp936|folder|panic PORTAL_BASE_URL\n", argv[0]);
+        return 2;
+    }
+    const char *mode = argv[1];
+    base_url = argv[2];
+    InitializeCriticalSection(&count_lock);
+    printf("--- %s (%d-bit)\n", mode, (int)sizeof(void *) * 8);
+
+    if (strcmp(mode, "folder") == 0) {
+        mode_folder();
+    } else if (strcmp(mode, "panic") == 0) {
+        mode_panic();
+    } else if (!load_library()) {
+        failed++;
+    } else if (strcmp(mode, "main") == 0) {
+        mode_main();
+    } else if (strcmp(mode, "timeout") == 0) {
+        mode_timeout();
+    } else if (strcmp(mode, "acp936") == 0) {
+        mode_acp936();
+    } else if (strcmp(mode, "folder-child") == 0) {
+        mode_folder_child();
+    } else {
+        fprintf(stderr, "unknown mode %s\n", mode);
+        return 2;
+    }
+    if (passed + failed == 0)
+        failed++;
+    printf("%d passed, %d failed\n", passed, failed);
+    fflush(stdout);
+    return failed == 0 ? 0 : 1;
+}
