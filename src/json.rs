@@ -446,7 +446,8 @@ pub fn compact(value: &Value) -> String {
     out
 }
 
-fn write_compact(out: &mut String, value: &Value) {
+/// Appends the compact JSON of `value` to `out`.
+pub fn write_compact(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),

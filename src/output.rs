@@ -9,13 +9,28 @@ use crate::protocol::Answer;
 /// The output of a verified answer:
 /// `{"code":..,"data":..,"extra":..,"message":..,"orgId":..}`.
 pub fn success(answer: &Answer) -> String {
-    let mut out = Map::with_capacity(5);
-    out.insert("code".into(), answer.code.clone());
-    out.insert("data".into(), answer.data.clone().unwrap_or(Value::Null));
-    out.insert("extra".into(), or_empty(&answer.extra));
-    out.insert("message".into(), or_empty(&answer.message));
-    out.insert("orgId".into(), or_empty(&answer.org_id));
-    json::compact(&Value::Object(out))
+    // Written member by member (the same bytes as the compact JSON of that object), so that the
+    // business data is not cloned into a temporary object first.
+    let mut out = String::with_capacity(64);
+    let member = |out: &mut String, prefix: &str, value: &Value| {
+        out.push_str(prefix);
+        match value {
+            Value::Null => out.push_str("\"\""),
+            other => json::write_compact(out, other),
+        }
+    };
+    out.push_str("{\"code\":");
+    json::write_compact(&mut out, &answer.code);
+    out.push_str(",\"data\":");
+    match &answer.data {
+        Some(data) => json::write_compact(&mut out, data),
+        None => out.push_str("null"),
+    }
+    member(&mut out, ",\"extra\":", &answer.extra);
+    member(&mut out, ",\"message\":", &answer.message);
+    member(&mut out, ",\"orgId\":", &answer.org_id);
+    out.push('}');
+    out
 }
 
 /// The output of a failed call:
@@ -29,13 +44,6 @@ pub fn failure(error: &Error, org_id: Option<&str>) -> String {
     out.insert("orgId".into(), org_id.unwrap_or("").into());
     out.insert("respCode".into(), error.code().into());
     json::compact(&Value::Object(out))
-}
-
-fn or_empty(value: &Value) -> Value {
-    match value {
-        Value::Null => Value::String(String::new()),
-        other => other.clone(),
-    }
 }
 
 /// What to write into a caller's buffer of `capacity` units (bytes, or UTF-16 units for the

@@ -63,9 +63,7 @@ pub fn seal_request(
     timestamp: &str,
     nonce: &str,
 ) -> SealedRequest {
-    let plain = json::compact(&input.business);
-    let enc_data = key.encrypt_hex(plain.as_bytes());
-    let mut envelope = Map::with_capacity(9);
+    let mut envelope = Map::with_capacity(7);
     envelope.insert("appId".into(), Value::String(input.app_id.clone()));
     if let Some(org) = &input.org_id {
         envelope.insert("orgId".into(), Value::String(org.clone()));
@@ -77,10 +75,22 @@ pub fn seal_request(
     envelope.insert("version".into(), Value::String(input.version.clone()));
     let text = sign_text(&envelope, Some(&input.business), &input.app_key);
     let sign_data = crypto::sign(&text);
-    envelope.insert("encData".into(), Value::String(enc_data));
-    envelope.insert("signData".into(), Value::String(sign_data));
+    // The body is the envelope's compact JSON followed by `encData` and `signData`, its last
+    // two members. The business data's compact JSON is written into the body itself, then
+    // encrypted and turned into hex there: the payload is copied once on the way out.
+    let mut body = json::compact(&Value::Object(envelope));
+    body.pop(); // the closing brace
+    body.push_str(",\"encData\":\"");
+    let start = body.len();
+    json::write_compact(&mut body, &input.business);
+    let mut bytes = body.into_bytes();
+    key.encrypt_hex_in_place(&mut bytes, start);
+    let mut body = String::from_utf8(bytes).expect("JSON text and hex are UTF-8");
+    body.push_str("\",\"signData\":\"");
+    body.push_str(&sign_data);
+    body.push_str("\"}");
     SealedRequest {
-        body: json::compact(&Value::Object(envelope)),
+        body,
         nonce: nonce.to_owned(),
         sign_text_masked: mask_key(&text, input.app_key.expose()),
     }
@@ -371,10 +381,11 @@ pub fn seal_response(
     envelope.insert("encType".into(), "SM4".into());
     envelope.insert("signType".into(), "SM3".into());
     if let Some(data) = &reply.data {
-        envelope.insert(
-            "encData".into(),
-            key.encrypt_hex(json::compact(data).as_bytes()).into(),
-        );
+        // Encrypted and hex-expanded in the buffer the compact JSON was written to.
+        let mut buf = json::compact(data).into_bytes();
+        key.encrypt_hex_in_place(&mut buf, 0);
+        let enc_data = String::from_utf8(buf).expect("hex is ASCII");
+        envelope.insert("encData".into(), enc_data.into());
     }
     let text = sign_text(&envelope, reply.data.as_ref(), app_key);
     envelope.insert("signData".into(), crypto::sign(&text).into());

@@ -1,0 +1,114 @@
+//! Crypto throughput (issue 7): SM4-ECB-PKCS7 encrypt and decrypt (the `DataKey` the protocol
+//! uses, padding and allocation included) and SM3, over 1 KB, 64 KB and 1 MB, in bytes per
+//! second. Besides the library's path, each SM4 engine alone (in place, no padding) and the
+//! RustCrypto `sm4` crate the library used before, for the record.
+//!
+//! `cargo bench -p onetrans --bench crypto` (scripts/bench.sh runs it, with OpenSSL's figures
+//! beside it). `BENCH_QUICK=1` shortens the measurement while iterating.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use onetrans::crypto::{self, DataKey};
+use onetrans::sm4::{Backend, Sm4};
+use sm4_reference::cipher::{Array, BlockCipherEncrypt, KeyInit};
+
+const SIZES: [(usize, &str); 3] = [(1024, "1KB"), (65536, "64KB"), (1 << 20, "1MB")];
+
+fn data(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 + 7) as u8).collect()
+}
+
+fn configured() -> Criterion {
+    let quick = std::env::var_os("BENCH_QUICK").is_some();
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(if quick { 200 } else { 500 }))
+        .measurement_time(Duration::from_millis(if quick { 500 } else { 2000 }))
+        .sample_size(if quick { 10 } else { 30 })
+}
+
+fn sm4_library(c: &mut Criterion) {
+    let key = DataKey::from_ascii(*b"4D0D7E3A0123ABCD");
+    let mut group = c.benchmark_group("sm4_ecb_pkcs7_encrypt");
+    for (len, name) in SIZES {
+        let plain = data(len);
+        group.throughput(Throughput::Bytes(len as u64));
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| key.encrypt(black_box(&plain)))
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("sm4_ecb_pkcs7_decrypt");
+    for (len, name) in SIZES {
+        let cipher = key.encrypt(&data(len));
+        group.throughput(Throughput::Bytes(len as u64));
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| key.decrypt(black_box(&cipher)).unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn sm4_engines(c: &mut Criterion) {
+    let sm4 = Sm4::new(b"4D0D7E3A0123ABCD");
+    for backend in Backend::ALL.into_iter().filter(|b| b.is_available()) {
+        let mut group = c.benchmark_group(format!("sm4_engine_{}", backend.name()));
+        for (len, name) in SIZES {
+            let mut buf = data(len);
+            group.throughput(Throughput::Bytes(len as u64));
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter(|| sm4.encrypt_blocks_with(backend, black_box(&mut buf)))
+            });
+        }
+        group.finish();
+    }
+
+    // The RustCrypto crate the library used before (one block at a time, byte S-box).
+    let reference = sm4_reference::Sm4::new(&Array::from(*b"4D0D7E3A0123ABCD"));
+    let mut group = c.benchmark_group("sm4_engine_rustcrypto-sm4-0.6");
+    for (len, name) in SIZES {
+        let mut buf = data(len);
+        group.throughput(Throughput::Bytes(len as u64));
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| {
+                let (blocks, _) = Array::slice_as_chunks_mut(black_box(&mut buf));
+                reference.encrypt_blocks(blocks);
+            })
+        });
+    }
+    group.finish();
+}
+
+fn sm3(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sm3");
+    for (len, name) in SIZES {
+        let input = data(len);
+        group.throughput(Throughput::Bytes(len as u64));
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| crypto::sm3(black_box(&input)))
+        });
+    }
+    group.finish();
+}
+
+fn hex(c: &mut Criterion) {
+    let mut group = c.benchmark_group("hex_upper");
+    let input = data(65536);
+    group.throughput(Throughput::Bytes(65536));
+    group.bench_function("64KB", |b| b.iter(|| crypto::hex_upper(black_box(&input))));
+    group.finish();
+    let text = crypto::hex_upper(&input);
+    let mut group = c.benchmark_group("hex_decode");
+    group.throughput(Throughput::Bytes(65536));
+    group.bench_function("64KB", |b| b.iter(|| crypto::hex_decode(black_box(&text))));
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = configured();
+    targets = sm4_library, sm4_engines, sm3, hex
+}
+criterion_main!(benches);
