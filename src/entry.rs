@@ -9,6 +9,7 @@ use crate::call::{self, Outcome};
 use crate::charset::{self, Charset, CharsetSetting};
 use crate::config;
 use crate::error::Error;
+use crate::input;
 use crate::log::{self, CallRecord};
 use crate::output::{self, Fitted};
 use crate::platform;
@@ -46,7 +47,9 @@ pub fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
     let platform_charset = platform::default_charset();
     let (outcome, out_charset, text) = match input {
         None => (null_input(), platform_charset, None),
-        Some(bytes) => match charset::decode_input(bytes, charset_setting(), platform_charset) {
+        Some(bytes) => match input::check_size(bytes.len())
+            .and_then(|()| charset::decode_input(bytes, charset_setting(), platform_charset))
+        {
             Ok((text, cs)) => (call::run_live(&text), cs, Some(text)),
             Err(error) => (refused(error), platform_charset, None),
         },

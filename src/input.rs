@@ -41,23 +41,29 @@ pub struct CallInput {
 }
 
 /// What of the input could be read before a failure, so that failure outputs still echo the
-/// caller's `orgId`.
+/// caller's `orgId`. An input over [`MAX_INPUT_BYTES`] is not read at all.
 pub fn org_id_hint(text: &str) -> Option<String> {
+    if text.len() > MAX_INPUT_BYTES {
+        return None;
+    }
     let value: Value = crate::json::parse(text).ok()?;
     value.get("orgId")?.as_str().map(str::to_owned)
 }
 
-/// Parses and validates the caller's JSON text.
-pub fn parse(text: &str) -> Result<CallInput, Error> {
-    if text.len() > MAX_INPUT_BYTES {
+/// Refuses an input of more than [`MAX_INPUT_BYTES`] bytes. The exports check the caller's
+/// bytes with it before decoding them; [`parse`] checks the text again.
+pub fn check_size(len: usize) -> Result<(), Error> {
+    if len > MAX_INPUT_BYTES {
         return Err(Error::bad_input(format!(
-            "入参过大：{} 字节，上限 {} 字节 (input too large: {} bytes, limit {})",
-            text.len(),
-            MAX_INPUT_BYTES,
-            text.len(),
-            MAX_INPUT_BYTES
+            "入参过大：{len} 字节，上限 {MAX_INPUT_BYTES} 字节 (input too large: {len} bytes, limit {MAX_INPUT_BYTES})"
         )));
     }
+    Ok(())
+}
+
+/// Parses and validates the caller's JSON text.
+pub fn parse(text: &str) -> Result<CallInput, Error> {
+    check_size(text.len())?;
     if text.trim().is_empty() {
         return Err(Error::bad_input(
             "入参为空，应为 JSON 对象 {\"data\":{...},\"orgId\":\"...\"} (input is empty; expected a JSON object)",

@@ -1,6 +1,6 @@
 //! The examples in other languages, built and run against the portal simulator the way an
-//! integrator would run them: the C program (compiled with -Wall -Wextra -Werror, run plainly
-//! and under valgrind) and the Python ctypes script.
+//! integrator would run them: the C program (compiled with -Wall -Wextra -Werror, run plainly,
+//! under valgrind and built with AddressSanitizer) and the Python ctypes script.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,8 +28,14 @@ fn have(tool: &str) -> bool {
 
 /// Compiles `c_examples/example.c` against the checked-in header and the built library.
 fn build_c_example() -> PathBuf {
-    let out = lib_dir().join("c_example");
+    build_c_example_with("c_example", &[])
+}
+
+/// The same, with extra compiler flags, into `target/<profile>/<name>`.
+fn build_c_example_with(name: &str, flags: &[&str]) -> PathBuf {
+    let out = lib_dir().join(name);
     let status = Command::new("cc")
+        .args(flags)
         .args(["-Wall", "-Wextra", "-Werror", "-O1", "-g", "-I"])
         .arg(repo().join("include"))
         .arg(repo().join("c_examples/example.c"))
@@ -97,6 +103,30 @@ fn c_example_is_clean_under_valgrind() {
     assert!(
         text.contains("definitely lost: 0 bytes") || text.contains("All heap blocks were freed")
     );
+}
+
+/// AddressSanitizer checks the C side's use of the library's buffers and strings (the Rust
+/// library itself is not instrumented; `cargo fuzz` runs it under ASan instead). The program is
+/// linked with libasan first, as `-fsanitize=address` does, so no LD_PRELOAD is needed;
+/// LeakSanitizer runs at exit.
+#[test]
+fn c_example_is_clean_under_address_sanitizer() {
+    let portal = Portal::start(PortalConfig::default()).unwrap();
+    let exe = build_c_example_with(
+        "c_example_asan",
+        &["-fsanitize=address", "-fno-omit-frame-pointer"],
+    );
+    let mut command = Command::new(&exe);
+    command
+        .env(
+            "ASAN_OPTIONS",
+            "detect_leaks=1:halt_on_error=1:exitcode=99:detect_stack_use_after_return=1",
+        )
+        .arg(portal.base_url())
+        .arg(closed_url());
+    let text = run(command, "C example under AddressSanitizer");
+    assert!(!text.contains("AddressSanitizer"), "ASan reported an error");
+    assert!(!text.contains("LeakSanitizer"), "LSan reported a leak");
 }
 
 #[test]

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Writes the fuzz targets' seed corpus from the spec's test vectors.
+
+Usage: make_seeds.py VECTORS_JSON OUT_DIR  (creates OUT_DIR/<target>/ for each target)
+
+The vectors' nonce (0123...cdef) and credentials are the ones the targets use, so the
+response vectors verify in response_parser and, with the request vectors' fixed timestamp,
+in mobile_trans's raw-answer mode: the fuzzer starts from the success path.
+"""
+import hashlib
+import json
+import os
+import sys
+
+vectors = json.load(open(sys.argv[1], encoding="utf-8"))
+out = sys.argv[2]
+
+
+def put(target, data):
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    folder = os.path.join(out, target)
+    os.makedirs(folder, exist_ok=True)
+    name = "seed-" + hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(data)
+
+
+inputs = [r["input"] for r in vectors["request"]]
+answers = [r["response_json"] for r in vectors["response"]]
+jsons = (
+    inputs
+    + answers
+    + [r["envelope_json"] for r in vectors["request"]]
+    + [r["business_data_json"] for r in vectors["request"]]
+    + [r["output_json"] for r in vectors["response"]]
+    + [c["json"] for c in vectors["canonical"]]
+    + [c["canonical"] for c in vectors["canonical"]]
+)
+for text in jsons:
+    put("input_parser", text)
+    put("response_parser", text)
+for text in inputs:
+    # The caller's input in GBK, as a Chinese Windows program passes it.
+    put("input_parser", text.encode("gb18030"))
+for e in vectors["encrypt"]:
+    put("response_parser", e["plain_utf8"])
+
+# mobile_trans: [mode, charset, cap_lo, cap_hi] + input + NUL + answer.
+cap = (65535).to_bytes(2, "little")
+small = (40).to_bytes(2, "little")
+for text in inputs:
+    for mode in (0, 1, 2, 3, 4 | 0, 4 | 3, 16):
+        for answer in answers[:1] if mode & 3 == 0 else [answers[0], '{"response":"SUCCESS"}']:
+            put("mobile_trans", bytes([mode, 0]) + cap + text.encode() + b"\0" + answer.encode())
+    put("mobile_trans", bytes([1, 2]) + cap + text.encode("gb18030") + b"\0")
+    put("mobile_trans", bytes([1, 0]) + small + text.encode() + b"\0")
+    put("mobile_trans", bytes([1, 3]) + cap + text.encode("utf-16-le") + b"\0\0")

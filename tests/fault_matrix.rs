@@ -1,0 +1,771 @@
+//! The fault matrix of `docs/RELIABILITY.md`: every way the network or the portal can fail, the
+//! return code each must give, the longest it may take, and that the host process survives it.
+//!
+//! The table is data ([`ROWS`]); each row has one test of the same name, run through the
+//! exported `MobileTrans` against the portal simulator on 127.0.0.1 (or against a listener or
+//! resolver this test makes itself). `the_table_in_docs_is_current` checks that
+//! `docs/RELIABILITY.md` holds the table rendered from [`ROWS`]; regenerate it with
+//! `ONETRANS_BLESS=1 cargo test --test fault_matrix the_table`.
+//!
+//! Every row checks, besides its code and time bound:
+//! * the output is the failure JSON of spec section 6 with the same `respCode`, and its message
+//!   says what the row expects;
+//! * whether the request reached the portal (`000100`: never; `000001`: it did);
+//! * neither the appKey nor the data key appears in the output or in the call log (this process
+//!   logs at `debug`, input and output included);
+//! * the process survives: a normal call right after the fault succeeds.
+//!
+//! The rows about host names run in a child process (this test binary again) inside a new
+//! network and mount namespace (`unshare --net --mount`) whose only interface is `lo` and whose
+//! `/etc/resolv.conf` names a resolver this test runs on 127.0.0.1 in that namespace: no DNS
+//! query can leave the machine. They need root or unprivileged user namespaces; elsewhere they
+//! are skipped with a message, and under `CI` they fail instead.
+//!
+//! This process runs with `connectTimeoutMs` 1000, `readTimeoutMs` 1500 and `maxResponseBytes`
+//! 262144 (set before the first call, which reads the configuration once).
+
+mod common;
+
+use std::fmt::Write as _;
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use common::*;
+use onetrans::crypto::{AppKey, DataKey};
+use onetrans::json::Value;
+use onetrans_portal::{Portal, PortalConfig};
+
+const CONNECT_TIMEOUT_MS: u64 = 1_000;
+const READ_TIMEOUT_MS: u64 = 1_500;
+const MAX_RESPONSE_BYTES: u64 = 262_144;
+/// Added to the timeouts a fault runs into: room for a loaded two-core CI machine. A fault that
+/// runs into no timeout takes milliseconds.
+const MARGIN_MS: u64 = 2_500;
+
+/// The timeout a fault runs into, which bounds how long it may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// None: the failure is immediate.
+    Nothing,
+    /// `connectTimeoutMs`.
+    Connect,
+    /// `readTimeoutMs`.
+    Read,
+}
+
+impl Wait {
+    fn bound(self) -> Duration {
+        Duration::from_millis(
+            MARGIN_MS
+                + match self {
+                    Wait::Nothing => 0,
+                    Wait::Connect => CONNECT_TIMEOUT_MS,
+                    Wait::Read => READ_TIMEOUT_MS,
+                },
+        )
+    }
+
+    fn render(self) -> String {
+        let margin = MARGIN_MS as f64 / 1000.0;
+        match self {
+            Wait::Nothing => format!("{margin} s"),
+            Wait::Connect => format!("`connectTimeoutMs` + {margin} s"),
+            Wait::Read => format!("`readTimeoutMs` + {margin} s"),
+        }
+    }
+}
+
+/// How a row's fault is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    /// A port on 127.0.0.1 where nothing listens.
+    Refused,
+    /// A name the in-namespace resolver answers NXDOMAIN for.
+    DnsNxdomain,
+    /// A name whose in-namespace resolver never answers.
+    DnsSilent,
+    /// A loopback listener whose accept backlog is full, so SYNs are dropped.
+    BacklogFull,
+    /// The simulator's URL-selected fault.
+    Portal(&'static str),
+    /// A call through `closeidle`, a pause, then the call measured, on the same kept-alive pool.
+    CloseIdle,
+}
+
+/// One row of the fault matrix.
+#[derive(Debug)]
+struct Row {
+    /// The test's name.
+    id: &'static str,
+    /// What goes wrong.
+    fault: &'static str,
+    /// How the test makes it happen.
+    how: &'static str,
+    setup: Setup,
+    /// The return code the call must give.
+    code: &'static str,
+    /// What the output's message must mention.
+    mentions: &'static str,
+    /// The timeout the fault runs into.
+    wait: Wait,
+    /// Whether the request reaches the portal.
+    delivered: bool,
+}
+
+const ROWS: &[Row] = &[
+    Row {
+        id: "refused",
+        fault: "connection refused",
+        how: "a port on 127.0.0.1 where nothing listens",
+        setup: Setup::Refused,
+        code: "000100",
+        mentions: "可以重试",
+        wait: Wait::Nothing,
+        delivered: false,
+    },
+    Row {
+        id: "dns_nxdomain",
+        fault: "host name that does not resolve",
+        how: "`onetrans-fault-matrix.invalid` in a network namespace with only `lo`, whose resolver (the test's, on 127.0.0.1 there) answers NXDOMAIN",
+        setup: Setup::DnsNxdomain,
+        code: "000100",
+        mentions: "域名解析",
+        wait: Wait::Nothing,
+        delivered: false,
+    },
+    Row {
+        id: "dns_silent",
+        fault: "DNS server that never answers",
+        how: "as above, the resolver reads the queries and never answers",
+        setup: Setup::DnsSilent,
+        code: "000100",
+        mentions: "域名解析",
+        wait: Wait::Connect,
+        delivered: false,
+    },
+    Row {
+        id: "connect_timeout",
+        fault: "connect timeout",
+        how: "a loopback listener with backlog 0 and its accept queue full: the kernel drops the SYN",
+        setup: Setup::BacklogFull,
+        code: "000100",
+        mentions: "连接超时",
+        wait: Wait::Connect,
+        delivered: false,
+    },
+    Row {
+        id: "slow",
+        fault: "answer slower than the read timeout",
+        how: "`/_fault/slow=4000`",
+        setup: Setup::Portal("slow=4000"),
+        code: "000001",
+        mentions: "查询",
+        wait: Wait::Read,
+        delivered: true,
+    },
+    Row {
+        id: "close",
+        fault: "connection closed after the request",
+        how: "`/_fault/close`: request read and processed, then FIN, no answer",
+        setup: Setup::Portal("close"),
+        code: "000001",
+        mentions: "查询",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "reset",
+        fault: "connection reset mid-body",
+        how: "`/_fault/reset`: head and half the body, then RST",
+        setup: Setup::Portal("reset"),
+        code: "000001",
+        mentions: "查询",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "truncate",
+        fault: "truncated body",
+        how: "`/_fault/truncate`: half the `Content-Length`, then FIN",
+        setup: Setup::Portal("truncate"),
+        code: "000001",
+        mentions: "查询",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "status_500",
+        fault: "HTTP 500",
+        how: "`/_fault/status=500`",
+        setup: Setup::Portal("status=500"),
+        code: "000002",
+        mentions: "500",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "status_502",
+        fault: "HTTP 502",
+        how: "`/_fault/status=502`",
+        setup: Setup::Portal("status=502"),
+        code: "000002",
+        mentions: "502",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "status_503",
+        fault: "HTTP 503",
+        how: "`/_fault/status=503`",
+        setup: Setup::Portal("status=503"),
+        code: "000003",
+        mentions: "503",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "not_json",
+        fault: "body that is not JSON",
+        how: "`/_fault/notjson`: a proxy's HTML error page with HTTP 200",
+        setup: Setup::Portal("notjson"),
+        code: "000002",
+        mentions: "JSON",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "no_resp_code",
+        fault: "JSON without `respCode`",
+        how: "`/_fault/norespcode`",
+        setup: Setup::Portal("norespcode"),
+        code: "000002",
+        mentions: "respCode",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "oversize",
+        fault: "body over `maxResponseBytes`",
+        how: "`/_fault/oversize=1000000` against a limit of 262144 bytes",
+        setup: Setup::Portal("oversize=1000000"),
+        code: "000002",
+        mentions: "262144",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "bad_sign",
+        fault: "wrong signature",
+        how: "`/_fault/badsign`: a well-formed `signData` of something else",
+        setup: Setup::Portal("badsign"),
+        code: "000102",
+        mentions: "签名",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "bad_nonce",
+        fault: "wrong nonce",
+        how: "`/_fault/badnonce`: correctly signed, echoing another `nonceStr`",
+        setup: Setup::Portal("badnonce"),
+        code: "000102",
+        mentions: "nonceStr",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "bad_enc",
+        fault: "bad `encData`",
+        how: "`/_fault/badenc`: `encData` that is not hex",
+        setup: Setup::Portal("badenc"),
+        code: "000101",
+        mentions: "encData",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "bad_pad",
+        fault: "bad padding",
+        how: "`/_fault/badpad`: one block that decrypts to bad PKCS#7 padding",
+        setup: Setup::Portal("badpad"),
+        code: "000101",
+        mentions: "填充",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "other_app",
+        fault: "answer for another appId",
+        how: "`/_fault/otherapp`: encrypted and signed with that app's key",
+        setup: Setup::Portal("otherapp"),
+        code: "000102",
+        mentions: "appId",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "close_idle",
+        fault: "the portal closes an idle kept-alive connection between two calls",
+        how: "a call through `/_fault/closeidle` (the portal closes the pooled connection after answering), 500 ms idle, then the call measured: it must open a new connection, not fail as `000001`",
+        setup: Setup::CloseIdle,
+        code: "000000",
+        mentions: "",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+];
+
+// --- the table in docs/RELIABILITY.md ------------------------------------------------------
+
+const BEGIN: &str = "<!-- fault-matrix:begin (generated by tests/fault_matrix.rs) -->";
+const END: &str = "<!-- fault-matrix:end -->";
+
+fn render_table() -> String {
+    let mut t = String::new();
+    t.push_str("| # | fault | how the test makes it | code | at most | reached the portal | process survives | test |\n");
+    t.push_str("|---|---|---|---|---|---|---|---|\n");
+    for (i, row) in ROWS.iter().enumerate() {
+        let code = if row.setup == Setup::CloseIdle {
+            format!("`{}` (the next call)", row.code)
+        } else {
+            format!("`{}`", row.code)
+        };
+        let _ = writeln!(
+            t,
+            "| {} | {} | {} | {} | {} | {} | yes: the next call gives `000000` | `{}` |",
+            i + 1,
+            row.fault,
+            row.how,
+            code,
+            row.wait.render(),
+            if row.delivered { "yes" } else { "no" },
+            row.id,
+        );
+    }
+    t
+}
+
+#[test]
+fn the_table_in_docs_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/RELIABILITY.md");
+    let doc = std::fs::read_to_string(&path).unwrap_or_default();
+    let fresh = format!("{BEGIN}\n{}{END}", render_table());
+    let current = match (doc.find(BEGIN), doc.find(END)) {
+        (Some(b), Some(e)) if b < e => doc[b..e + END.len()].to_owned(),
+        _ => String::new(),
+    };
+    if current != fresh && std::env::var_os("ONETRANS_BLESS").is_some() {
+        let updated = if current.is_empty() {
+            format!("{doc}\n{fresh}\n")
+        } else {
+            doc.replacen(&current, &fresh, 1)
+        };
+        std::fs::write(&path, updated).expect("write docs/RELIABILITY.md");
+        return;
+    }
+    assert!(
+        current == fresh,
+        "the fault table in docs/RELIABILITY.md is stale: regenerate it with \
+         ONETRANS_BLESS=1 cargo test --test fault_matrix the_table"
+    );
+}
+
+#[test]
+fn every_row_has_its_test() {
+    let mut ids: Vec<&str> = ROWS.iter().map(|r| r.id).collect();
+    let mut tested = TESTED.to_vec();
+    ids.sort_unstable();
+    tested.sort_unstable();
+    assert_eq!(ids, tested);
+}
+
+macro_rules! row_tests {
+    ($($id:ident),* $(,)?) => {
+        const TESTED: &[&str] = &[$(stringify!($id)),*];
+        $(
+            #[test]
+            fn $id() {
+                run_row(stringify!($id));
+            }
+        )*
+    };
+}
+
+row_tests!(
+    refused,
+    dns_nxdomain,
+    dns_silent,
+    connect_timeout,
+    slow,
+    close,
+    reset,
+    truncate,
+    status_500,
+    status_502,
+    status_503,
+    not_json,
+    no_resp_code,
+    oversize,
+    bad_sign,
+    bad_nonce,
+    bad_enc,
+    bad_pad,
+    other_app,
+    close_idle,
+);
+
+// --- running a row ----------------------------------------------------------------------------
+
+/// Set in the child process that runs a row inside a network namespace: the row's id.
+const CHILD_ENV: &str = "ONETRANS_FAULT_MATRIX_CHILD";
+/// The line on which the child reports what it saw.
+const CHILD_RESULT: &str = "FAULT-MATRIX-RESULT";
+
+fn log_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("onetrans-fault-matrix-{}", std::process::id()))
+}
+
+fn setup() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        std::env::remove_var("ONETRANS_CONFIG");
+        std::env::set_var(
+            "ONETRANS_CONNECT_TIMEOUT_MS",
+            CONNECT_TIMEOUT_MS.to_string(),
+        );
+        std::env::set_var("ONETRANS_READ_TIMEOUT_MS", READ_TIMEOUT_MS.to_string());
+        std::env::set_var(
+            "ONETRANS_MAX_RESPONSE_BYTES",
+            MAX_RESPONSE_BYTES.to_string(),
+        );
+        // A child process logs into its parent's folder (inherited).
+        if std::env::var_os(CHILD_ENV).is_none() {
+            let dir = log_dir();
+            let _ = std::fs::remove_dir_all(&dir);
+            std::env::set_var("ONETRANS_LOG_DIR", &dir);
+        }
+        std::env::set_var("ONETRANS_LOG_LEVEL", "debug");
+    });
+}
+
+fn row(id: &str) -> &'static Row {
+    ROWS.iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("no row {id}"))
+}
+
+/// What a row's call gave.
+#[derive(Debug)]
+struct Observed {
+    code: String,
+    output: String,
+    elapsed: Duration,
+    /// Whether the portal received the request (`None`: the request had no portal to reach).
+    delivered: Option<bool>,
+    /// The code of a normal call made right after.
+    next_call: String,
+}
+
+fn run_row(id: &str) {
+    setup();
+    let row = row(id);
+    if let Some(child_row) = std::env::var_os(CHILD_ENV) {
+        // In the namespace: run the row and report to the parent.
+        if child_row == id {
+            assert_in_namespace();
+            let seen = observe(row);
+            println!(
+                "{CHILD_RESULT}\t{}\t{}\t{}\t{}",
+                seen.code,
+                seen.elapsed.as_millis(),
+                seen.next_call,
+                seen.output
+            );
+        }
+        return;
+    }
+    let seen = match row.setup {
+        Setup::DnsNxdomain | Setup::DnsSilent => match in_namespace(row) {
+            Some(seen) => seen,
+            None => return,
+        },
+        _ => observe(row),
+    };
+    println!(
+        "{id}: {} in {:?}, next call {}",
+        seen.code, seen.elapsed, seen.next_call
+    );
+    check(row, &seen);
+}
+
+/// The assertions every row makes.
+fn check(row: &Row, seen: &Observed) {
+    let id = row.id;
+    let out = &seen.output;
+    assert_eq!(seen.code, row.code, "{id}: {out}");
+    if row.code != "000000" {
+        assert_eq!(
+            member(out, "respCode"),
+            Value::from(row.code),
+            "{id}: {out}"
+        );
+        assert_eq!(member(out, "code"), Value::from(-1), "{id}: {out}");
+        let message = member(out, "message");
+        assert!(
+            message.as_str().unwrap_or("").contains(row.mentions),
+            "{id}: the message must mention {:?}: {out}",
+            row.mentions
+        );
+    }
+    assert!(
+        seen.elapsed < row.wait.bound(),
+        "{id} took {:?}, more than {:?}",
+        seen.elapsed,
+        row.wait.bound()
+    );
+    if let Some(delivered) = seen.delivered {
+        assert_eq!(delivered, row.delivered, "{id}: did the portal get it?");
+    }
+    let data_key = DataKey::derive(APP_ID, &AppKey::new(APP_KEY));
+    let data_key = std::str::from_utf8(data_key.expose()).unwrap().to_owned();
+    assert!(!out.contains(APP_KEY), "{id}: the appKey in the output");
+    assert!(!out.contains(&data_key), "{id}: the data key in the output");
+    let log = read_logs();
+    assert!(!log.is_empty(), "the calls are logged");
+    assert!(!log.contains(APP_KEY), "{id}: the appKey in the log");
+    assert!(!log.contains(&data_key), "{id}: the data key in the log");
+    assert_eq!(seen.next_call, "000000", "{id}: the call after the fault");
+}
+
+fn read_logs() -> String {
+    let dir = std::env::var_os("ONETRANS_LOG_DIR").map_or_else(log_dir, PathBuf::from);
+    let mut all = String::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        all += &std::fs::read_to_string(entry.path()).unwrap_or_default();
+    }
+    all
+}
+
+/// Makes the fault happen in this process and records what the call gave.
+fn observe(row: &Row) -> Observed {
+    let portal = Portal::start(PortalConfig::default()).expect("the simulator starts");
+    let order = format!("FAULT-{}", row.id);
+    let delivered = || {
+        Some(portal.received().iter().any(|r| {
+            r.data
+                .as_ref()
+                .and_then(|d| d.get("medOrgOrd"))
+                .and_then(|o| o.as_str())
+                == Some(order.as_str())
+        }))
+    };
+    let timed = |url: &str| {
+        let input = push_msg(url, &order, "");
+        let started = Instant::now();
+        let (code, output) = mobile_trans(&input);
+        (code, output, started.elapsed())
+    };
+    let (code, output, elapsed, delivered) = match row.setup {
+        Setup::Refused => {
+            let (c, o, e) = timed(&format!("http://127.0.0.1:{}{PUSH_MSG}", closed_port()));
+            (c, o, e, None)
+        }
+        Setup::BacklogFull => {
+            let (listener, _held) = full_backlog();
+            let url = format!("http://{}{PUSH_MSG}", listener.local_addr().unwrap());
+            let (c, o, e) = timed(&url);
+            (c, o, e, None)
+        }
+        Setup::DnsNxdomain | Setup::DnsSilent => {
+            let dns = UdpSocket::bind("127.0.0.1:53").expect("port 53 in the test's namespace");
+            let nxdomain = row.setup == Setup::DnsNxdomain;
+            std::thread::spawn(move || serve_dns(&dns, nxdomain));
+            let url = format!(
+                "http://onetrans-fault-matrix.invalid:{}{PUSH_MSG}",
+                portal.addr().port()
+            );
+            let (c, o, e) = timed(&url);
+            (c, o, e, None)
+        }
+        Setup::Portal(fault) => {
+            let (c, o, e) = timed(&portal.fault_url(fault, PUSH_MSG));
+            (c, o, e, delivered())
+        }
+        Setup::CloseIdle => {
+            let first = push_msg(&portal.fault_url("closeidle", PUSH_MSG), "IDLE-FIRST", "");
+            let (code, out) = mobile_trans(&first);
+            assert_eq!(code, "000000", "close_idle, the first call: {out}");
+            std::thread::sleep(Duration::from_millis(500));
+            let (c, o, e) = timed(&portal.url(PUSH_MSG));
+            assert_eq!(
+                portal.connections_accepted(),
+                2,
+                "the second call needed a new connection: the first was closed"
+            );
+            (c, o, e, delivered())
+        }
+    };
+    let (next_call, next_out) = mobile_trans(&push_msg(
+        &portal.url(PUSH_MSG),
+        &format!("AFTER-{}", row.id),
+        "",
+    ));
+    assert_eq!(next_call, "000000", "{}: the next call: {next_out}", row.id);
+    Observed {
+        code,
+        output,
+        elapsed,
+        delivered,
+        next_call,
+    }
+}
+
+/// A loopback listener that accepts nothing and whose accept queue is full: the kernel drops
+/// further SYNs, so a connect to it times out. Returns the listener and the connection that
+/// fills its queue (both must stay open).
+fn full_backlog() -> (TcpListener, Vec<TcpStream>) {
+    for _attempt in 0..5 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        // listen() again changes the backlog of a listening socket: 0 lets one connection wait.
+        // SAFETY: a valid listening socket descriptor, owned by `listener`.
+        let rc = unsafe { libc::listen(listener.as_raw_fd(), 0) };
+        assert_eq!(rc, 0, "listen(fd, 0)");
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let mut held = Vec::new();
+        for _ in 0..8 {
+            match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+                Ok(stream) => held.push(stream),
+                // Full: at least one connection waits, and the last SYN was dropped.
+                Err(_) if !held.is_empty() => return (listener, held),
+                Err(_) => break,
+            }
+        }
+    }
+    panic!("could not fill a loopback listener's accept queue");
+}
+
+/// A resolver on 127.0.0.1:53 (inside the test's namespace): NXDOMAIN for every query, or no
+/// answer at all.
+fn serve_dns(socket: &UdpSocket, nxdomain: bool) {
+    let mut buf = [0u8; 1500];
+    while let Ok((n, from)) = socket.recv_from(&mut buf) {
+        if !nxdomain || n < 12 {
+            continue;
+        }
+        let mut answer = buf[..n].to_vec();
+        // QR=1, opcode and RD as asked, RA=1, RCODE=3 (NXDOMAIN); no answer records.
+        answer[2] = 0x80 | (buf[2] & 0x79);
+        answer[3] = 0x80 | 0x03;
+        answer[6..12].fill(0);
+        let _ = socket.send_to(&answer, from);
+    }
+}
+
+// --- rows in a network namespace ----------------------------------------------------------------
+
+/// Runs a row in this test binary again, inside a new network and mount namespace; `None` when
+/// namespaces cannot be made here (skipped with a message; a failure under CI).
+fn in_namespace(row: &Row) -> Option<Observed> {
+    let root = unsafe { libc::geteuid() } == 0;
+    let dir =
+        std::env::temp_dir().join(format!("onetrans-netns-{}-{}", row.id, std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let resolv = dir.join("resolv.conf");
+    let hosts = dir.join("hosts");
+    let nsswitch = dir.join("nsswitch.conf");
+    std::fs::write(&resolv, "nameserver 127.0.0.1\n").unwrap();
+    std::fs::write(&hosts, "127.0.0.1 localhost\n").unwrap();
+    std::fs::write(&nsswitch, "hosts: files dns\n").unwrap();
+    // Inside: bring up lo, hide the machine's resolver configuration, then run the row.
+    let script = r#"set -e
+ip link set lo up
+mount --bind "$1" /etc/resolv.conf
+mount --bind "$2" /etc/hosts
+mount --bind "$3" /etc/nsswitch.conf
+shift 3
+exec "$@""#;
+    let namespace = |command: &mut Command| {
+        command
+            .arg("--net")
+            .arg("--mount")
+            .arg("--propagation=private");
+        if !root {
+            command.arg("--map-root-user");
+        }
+    };
+    let mut probe = Command::new("unshare");
+    namespace(&mut probe);
+    let probe_ok = probe
+        .args(["sh", "-c", "ip link set lo up"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !probe_ok {
+        eprintln!(
+            "SKIPPED {}: cannot make a network namespace here (needs root or unprivileged user \
+             namespaces, unshare(1) and ip(8)); the DNS rows of the fault matrix did not run",
+            row.id
+        );
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the DNS rows of the fault matrix (as root)"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        return None;
+    }
+    let mut command = Command::new("unshare");
+    namespace(&mut command);
+    let output = command
+        .args(["sh", "-c", script, "sh"])
+        .args([&resolv, &hosts, &nsswitch])
+        .arg(std::env::current_exe().unwrap())
+        .args([row.id, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, row.id)
+        .output()
+        .expect("unshare runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the child in the namespace failed (the host process must survive): {stdout}\n{stderr}"
+    );
+    let line = stdout
+        .lines()
+        .find_map(|l| l.find(CHILD_RESULT).map(|i| &l[i + CHILD_RESULT.len()..]))
+        .unwrap_or_else(|| panic!("no result from the child: {stdout}\n{stderr}"));
+    let mut fields = line.trim_start_matches('\t').splitn(4, '\t');
+    let mut next = || fields.next().unwrap_or_default().to_owned();
+    let (code, millis, next_call, output) = (next(), next(), next(), next());
+    Some(Observed {
+        code,
+        output,
+        elapsed: Duration::from_millis(millis.parse().unwrap()),
+        delivered: None,
+        next_call,
+    })
+}
+
+/// In the child: the namespace is what the parent asked for.
+fn assert_in_namespace() {
+    let interfaces: Vec<String> = std::fs::read_to_string("/proc/self/net/dev")
+        .unwrap()
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next().map(|n| n.trim().to_owned()))
+        .collect();
+    assert_eq!(
+        interfaces,
+        ["lo"],
+        "only lo: no query can leave the machine"
+    );
+    assert_eq!(
+        std::fs::read_to_string("/etc/resolv.conf").unwrap(),
+        "nameserver 127.0.0.1\n",
+        "the resolver is the test's own"
+    );
+}
