@@ -30,6 +30,10 @@ REPO=$PWD
 TARGETS=(i686-win7-windows-gnu x86_64-win7-windows-gnu)
 # The exports every DLL must have under plain, undecorated names.
 EXPORTS=(MobileTrans MobileTransEx MobileTransW OneTransLastOutput OneTransVersion)
+# Exported too, though not part of the API: the DLL's entry point (src/platform.rs), which closes
+# the pooled connections on FreeLibrary. rustc exports every #[no_mangle] function of a cdylib;
+# it is not in the header, the .def or the import libraries.
+ENTRY_POINT=DllMain
 # DLLs a Windows 7 machine has (compared case-insensitively). Nothing from mingw (libgcc,
 # libwinpthread), no api-ms-win-* sets, nothing newer than Windows 7 (e.g. bcryptprimitives).
 ALLOWED_IMPORTS=(kernel32.dll advapi32.dll bcrypt.dll msvcrt.dll ntdll.dll ws2_32.dll
@@ -378,7 +382,7 @@ check_dll() {
     exports=$(sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' <<<"$dump" |
         sed -nE 's/^\s*\[ *[0-9]+\] (.*)$/\1/p' | sort)
     local wanted
-    wanted=$( (header_functions | cut -d' ' -f1; printf '%s\n' "${EXPORTS[@]}") | sort -u)
+    wanted=$( (header_functions | cut -d' ' -f1; printf '%s\n' "${EXPORTS[@]}" "$ENTRY_POINT") | sort -u)
     if [ "$exports" != "$wanted" ]; then
         printf 'windows: %s exports:\n%s\nexpected exactly:\n%s\n' "$dll" "$exports" "$wanted" >&2
         bad=1

@@ -1,7 +1,11 @@
 //! Facts about the operating system the library runs on: where the library file itself lies
 //! (to find `OneTrans.ini` and the `log` folder beside it) and the ANSI code page.
 //!
-//! Besides [`crate::ffi`], this is the only module with `unsafe`: two read-only OS queries.
+//! It also closes the library's pooled connections when the library is unloaded (`dlclose`,
+//! `FreeLibrary`): an ELF destructor on Unix, `DllMain` on Windows.
+//!
+//! Besides [`crate::ffi`] and the SIMD engines of [`crate::sm4`], this is the only module with
+//! `unsafe`: two read-only OS queries.
 
 use std::path::PathBuf;
 
@@ -22,6 +26,12 @@ pub fn library_dir() -> Option<PathBuf> {
 /// Windows when it is 936 (GBK) or 54936 (GB18030), UTF-8 otherwise.
 pub fn default_charset() -> Charset {
     imp::default_charset()
+}
+
+/// Called once when the library is unloaded (and, on Unix, at process exit): closes the pooled
+/// connections. Never unwinds into the loader.
+fn on_unload() {
+    let _ = std::panic::catch_unwind(crate::transport::shut_down_shared);
 }
 
 #[cfg(unix)]
@@ -50,6 +60,17 @@ mod imp {
     pub fn default_charset() -> Charset {
         Charset::Utf8
     }
+
+    /// An ELF destructor: runs when the library is unmapped (`dlclose` of the last handle) and
+    /// at process exit.
+    #[used]
+    #[link_section = ".fini_array"]
+    static ON_UNLOAD: extern "C" fn() = {
+        extern "C" fn on_unload() {
+            super::on_unload();
+        }
+        on_unload
+    };
 }
 
 #[cfg(windows)]
@@ -98,6 +119,22 @@ mod imp {
             936 | 54936 => Charset::Gb18030,
             _ => Charset::Utf8,
         }
+    }
+
+    /// The DLL entry point the C runtime calls. On `FreeLibrary` (`DLL_PROCESS_DETACH` with a
+    /// NULL `reserved`) it closes the pooled connections; at process termination (`reserved`
+    /// not NULL) it does nothing, as Windows advises.
+    #[no_mangle]
+    extern "system" fn DllMain(
+        _module: HMODULE,
+        reason: u32,
+        reserved: *mut core::ffi::c_void,
+    ) -> windows_sys::core::BOOL {
+        const DLL_PROCESS_DETACH: u32 = 0;
+        if reason == DLL_PROCESS_DETACH && reserved.is_null() {
+            super::on_unload();
+        }
+        1
     }
 }
 

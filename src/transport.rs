@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
 
-use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout,
     Transport as UreqTransport,
@@ -120,8 +120,12 @@ impl HttpTransport {
         let connector = DefaultConnector::new().chain(SentTracker {
             proxied: proxy.is_some(),
         });
+        let resolver = BoundedResolver {
+            inner: DefaultResolver::default(),
+            limit: settings.connect_timeout,
+        };
         Ok(HttpTransport {
-            agent: Agent::with_parts(config, connector, DefaultResolver::default()),
+            agent: Agent::with_parts(config, connector, resolver),
             settings,
         })
     }
@@ -244,6 +248,46 @@ fn describe_tls(error: &rustls::Error) -> String {
     }
 }
 
+/// ureq's resolver, with the lookup of a host name bounded by `connectTimeoutMs`.
+///
+/// ureq bounds a lookup only by a resolve timeout of its own; without one, `getaddrinfo` blocks
+/// for as long as the system's resolver retries (glibc: 5 s times 2 attempts per name server),
+/// far past `connectTimeoutMs`. With the bound, a host name is looked up on a helper thread that
+/// the call stops waiting for after `connectTimeoutMs` (`000100`: nothing was sent). An IP
+/// address needs no lookup and stays on the calling thread: no thread for the usual
+/// `serverAddr`.
+#[derive(Debug)]
+struct BoundedResolver {
+    inner: DefaultResolver,
+    limit: Duration,
+}
+
+impl Resolver for BoundedResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().unwrap_or("");
+        let literal = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok();
+        let timeout = if literal || *timeout.after <= self.limit {
+            timeout
+        } else {
+            NextTimeout {
+                after: self.limit.into(),
+                reason: ureq::Timeout::Resolve,
+                ..timeout
+            }
+        };
+        self.inner.resolve(uri, config, timeout)
+    }
+}
+
 /// The last connector of the chain: wraps each connection to note when request bytes go out.
 ///
 /// With a proxy, ureq runs the whole chain a second time, inside the connect step, for the
@@ -301,10 +345,11 @@ impl UreqTransport for Tracked {
     }
 }
 
+static SHARED: OnceLock<Result<HttpTransport, Error>> = OnceLock::new();
+
 /// The process-wide transport, created on first use from the configuration and shared by all
 /// threads (connections are kept alive between calls).
 pub fn shared() -> Result<&'static HttpTransport, Error> {
-    static SHARED: OnceLock<Result<HttpTransport, Error>> = OnceLock::new();
     SHARED
         .get_or_init(|| HttpTransport::new(crate::config::get()?.transport_settings()))
         .as_ref()
@@ -347,4 +392,15 @@ fn trusted_roots(ca_file: Option<&Path>) -> Result<Vec<Certificate<'static>>, Er
         }
     }
     Ok(roots)
+}
+
+/// Closes every connection of the process-wide agent, idle or in use, and refuses new ones.
+///
+/// Run when the library is unloaded ([`crate::platform`]'s unload hook): statics are never
+/// dropped, so without this a host that loads and frees the library around each transaction
+/// would keep the pooled sockets of every load open until it exits.
+pub fn shut_down_shared() {
+    if let Some(Ok(transport)) = SHARED.get() {
+        transport.agent.clone().shutdown();
+    }
 }
