@@ -8,4 +8,6 @@ scripts/setup.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The benchmarks are built (not run) so that they cannot rot: scripts/bench.sh runs them.
+cargo build --workspace --benches --locked
 cargo test --workspace --locked

@@ -25,6 +25,10 @@ scripts/fuzz.sh "$fuzz_seconds" || status=1
 # a million SM4 iterations, a million nonces), which take tens of minutes to interpret; they
 # pass under Miri too (docs/RELIABILITY.md). The exports themselves call dladdr(3) on first use,
 # which Miri cannot run: the C example under valgrind and ASan covers that boundary.
+if cargo +nightly --version >/dev/null 2>&1 && ! cargo +nightly miri --version >/dev/null 2>&1; then
+    # rustup can fetch the component on this project's machines; bounded, and optional.
+    timeout 300 rustup component add --toolchain nightly miri rust-src >/dev/null 2>&1 || true
+fi
 if cargo +nightly miri --version >/dev/null 2>&1; then
     echo "miri: unit tests of the pure modules, vectors, internal_error, security"
     cargo +nightly miri test -p onetrans --lib --test vectors --test internal_error --test security -- \
