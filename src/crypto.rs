@@ -40,6 +40,10 @@ pub struct DataKey {
     cipher: Sm4,
 }
 
+/// Both fields zero themselves when dropped: the ASCII key is `Zeroizing`, the key schedule's
+/// `Drop` zeroes its round keys.
+impl ZeroizeOnDrop for DataKey {}
+
 impl fmt::Debug for DataKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("DataKey(***)")

@@ -165,6 +165,9 @@ impl Drop for Sm4 {
     }
 }
 
+/// The `Drop` above zeroes the round keys.
+impl zeroize::ZeroizeOnDrop for Sm4 {}
+
 impl Sm4 {
     /// The key schedule of a 16-byte key.
     pub fn new(key: &[u8; 16]) -> Sm4 {

@@ -170,8 +170,10 @@ fn keys_in_memory_are_zeroed_when_dropped() {
     zeroed_on_drop::<AppKey>();
     let parsed = onetrans::input::parse(&push_msg("http://127.0.0.1:9/x", "Z", "")).unwrap();
     let _: &AppKey = &parsed.app_key;
-    // The data key's 16 ASCII bytes are a Zeroizing<[u8; 16]> (its key schedule zeroes its
-    // round keys in Drop: src/sm4.rs tests that itself).
+    // The data key: its 16 ASCII bytes are a Zeroizing<[u8; 16]>, its key schedule zeroes its
+    // round keys in Drop (src/sm4.rs tests that itself).
+    zeroed_on_drop::<onetrans::crypto::DataKey>();
+    zeroed_on_drop::<onetrans::sm4::Sm4>();
     zeroed_on_drop::<Zeroizing<[u8; 16]>>();
     // The sign text, which ends with the appKey.
     let text: Zeroizing<String> = protocol::sign_text(&Map::new(), None, &AppKey::new("k"));
