@@ -26,12 +26,9 @@ fn have(tool: &str) -> bool {
     Command::new(tool).arg("--version").output().is_ok()
 }
 
-/// Compiles `c_examples/example.c` against the checked-in header and the built library.
-fn build_c_example() -> PathBuf {
-    build_c_example_with("c_example", &[])
-}
-
-/// The same, with extra compiler flags, into `target/<profile>/<name>`.
+/// Compiles `c_examples/example.c` against the checked-in header and the built library, with
+/// extra compiler flags, into `target/<profile>/<name>`. Each test uses its own `name`: the tests
+/// run in parallel, and two compilers writing one file race.
 fn build_c_example_with(name: &str, flags: &[&str]) -> PathBuf {
     let out = lib_dir().join(name);
     let status = Command::new("cc")
@@ -69,7 +66,7 @@ fn run(mut command: Command, what: &str) -> String {
 #[test]
 fn c_example_runs() {
     let portal = Portal::start(PortalConfig::default()).unwrap();
-    let exe = build_c_example();
+    let exe = build_c_example_with("c_example", &[]);
     let mut command = Command::new(&exe);
     command.arg(portal.base_url()).arg(closed_url());
     run(command, "C example");
@@ -84,7 +81,7 @@ fn c_example_is_clean_under_valgrind() {
         return;
     }
     let portal = Portal::start(PortalConfig::default()).unwrap();
-    let exe = build_c_example();
+    let exe = build_c_example_with("c_example_valgrind", &[]);
     let mut command = Command::new("valgrind");
     command
         .args([
