@@ -2,16 +2,13 @@
 //! integrator would run them: the C program (compiled with -Wall -Wextra -Werror, run plainly,
 //! under valgrind and built with AddressSanitizer) and the Python ctypes script.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::{build_output_dir, built_library_dir as lib_dir};
 use onetrans_portal::{Portal, PortalConfig};
-
-/// `target/<profile>`, where cargo put `libonetrans.so` for this test run.
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
-}
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -30,7 +27,7 @@ fn have(tool: &str) -> bool {
 /// extra compiler flags, into `target/<profile>/<name>`. Each test uses its own `name`: the tests
 /// run in parallel, and two compilers writing one file race.
 fn build_c_example_with(name: &str, flags: &[&str]) -> PathBuf {
-    let out = lib_dir().join(name);
+    let out = build_output_dir().join(name);
     let status = Command::new("cc")
         .args(flags)
         .args(["-Wall", "-Wextra", "-Werror", "-O1", "-g", "-I"])
@@ -145,7 +142,7 @@ fn delphi_example_runs_under_free_pascal() {
         return;
     }
     let portal = Portal::start(PortalConfig::default()).unwrap();
-    let build = lib_dir().join("delphi-example");
+    let build = build_output_dir().join("delphi-example");
     std::fs::create_dir_all(&build).unwrap();
     let status = Command::new("fpc")
         .args(["-Mdelphi", "-vew", "-Sew"])
@@ -166,7 +163,7 @@ fn delphi_example_runs_under_free_pascal() {
 #[test]
 fn cpp_example_runs() {
     let portal = Portal::start(PortalConfig::default()).unwrap();
-    let out = lib_dir().join("cpp_example");
+    let out = build_output_dir().join("cpp_example");
     let status = Command::new("c++")
         .args(["-std=c++17", "-Wall", "-Wextra", "-Werror", "-O1", "-I"])
         .arg(repo().join("include"))
@@ -194,7 +191,7 @@ fn csharp_example_runs_under_mono() {
         return;
     }
     let portal = Portal::start(PortalConfig::default()).unwrap();
-    let exe = lib_dir().join("MobileTransCs.exe");
+    let exe = build_output_dir().join("MobileTransCs.exe");
     let status = Command::new("mcs")
         .args(["-warnaserror+", "-nologo"])
         .arg(format!("-out:{}", exe.display()))

@@ -28,13 +28,9 @@ const CALLS_PER_THREAD: usize = 3;
 type MobileTransFn = unsafe extern "C" fn(*const c_char, *mut c_char) -> *const c_char;
 type VersionFn = unsafe extern "C" fn() -> *const c_char;
 
-/// `target/<profile>/libonetrans.so`, built by cargo for this test run.
+/// The `libonetrans.so` cargo built for this test run.
 fn library_path() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("libonetrans.so")
+    built_library_dir().join("libonetrans.so")
 }
 
 fn count(dir: &str) -> usize {

@@ -101,3 +101,26 @@ pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
+
+/// The folder of the `libonetrans.so` cargo built for this test run: `target/<profile>/deps`,
+/// beside the test binary (`cargo test` does not copy the cdylib up to `target/<profile>`).
+pub fn built_library_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let deps = exe.parent().expect("the test binary's folder");
+    assert!(
+        deps.join("libonetrans.so").is_file(),
+        "{} has no libonetrans.so",
+        deps.display()
+    );
+    deps.to_path_buf()
+}
+
+/// A folder for what the tests compile (examples in other languages), beside `deps`.
+pub fn build_output_dir() -> std::path::PathBuf {
+    let dir = built_library_dir()
+        .parent()
+        .expect("target/<profile>")
+        .join("example-builds");
+    std::fs::create_dir_all(&dir).expect("create target/<profile>/example-builds");
+    dir
+}
