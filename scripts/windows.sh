@@ -514,18 +514,28 @@ prepare_arch() {
     fi
 }
 
+# Runs a command with its output in $WORK/<label>.log, line ends made Unix; sets CAPTURED to that
+# file and CAPTURED_STATUS to the exit status. To a file, not a pipe: the wineserver a program
+# starts would hold a pipe open.
+# capture LABEL COMMAND...
+capture() {
+    local label=$1
+    shift
+    CAPTURED=$WORK/$(tr -c 'A-Za-z0-9\n' _ <<<"$label").log
+    set +e
+    "$@" >"$CAPTURED" 2>&1
+    CAPTURED_STATUS=$?
+    set -e
+    sed -i 's/\r$//' "$CAPTURED"
+}
+
 # Runs one Wine program, shows its output, and adds its "N passed, M failed" to the totals.
 # run_client LABEL RUNNER [ENV=VALUE...] EXE ARGS...
 run_client() {
     local label=$1 out status summary p f
     shift
-    out=$WORK/$(tr -c 'A-Za-z0-9\n' _ <<<"$label").log
-    set +e
-    # To a file, not a pipe: the wineserver a program starts would hold a pipe open.
-    "$@" >"$out" 2>&1
-    status=$?
-    set -e
-    sed -i 's/\r$//' "$out"
+    capture "$label" "$@"
+    out=$CAPTURED status=$CAPTURED_STATUS
     sed 's/^/    /' "$out"
     # The library's panic hook is silent: no panic message may ever reach the host's output.
     if grep -q 'panicked' "$out"; then
@@ -548,13 +558,8 @@ run_client() {
 run_example() {
     local label=$1 out status
     shift
-    out=$WORK/$(tr -c 'A-Za-z0-9\n' _ <<<"$label").log
-    set +e
-    # To a file, not a pipe: the wineserver a program starts would hold a pipe open.
-    "$@" >"$out" 2>&1
-    status=$?
-    set -e
-    sed -i 's/\r$//' "$out"
+    capture "$label" "$@"
+    out=$CAPTURED status=$CAPTURED_STATUS
     if ((status == 0)); then
         PASSED=$((PASSED + 1))
         echo "    ok   $label"
