@@ -226,12 +226,56 @@ fn check_5_signature() {
     other.insert("signData".into(), one["signData"].clone());
     let (_, answer) = post(&agent, &url, &json::compact(&Value::Object(other))).unwrap();
     assert_eq!(resp_code(&answer), "000102");
-    // Lower-case hex signData is accepted.
+    // The right signature in lower-case hex is refused, naming the case (the spec's hex is
+    // upper-case; the simulator accepts exactly the spec's form).
     let mut lower = envelope_of(&seal(&portal, &push_msg_input()).body);
     let sign = lower["signData"].as_str().unwrap().to_lowercase();
     lower.insert("signData".into(), sign.into());
     let (_, answer) = post(&agent, &url, &json::compact(&Value::Object(lower))).unwrap();
-    assert_eq!(resp_code(&answer), "000000");
+    assert_eq!(resp_code(&answer), "000102", "{answer}");
+    assert!(
+        answer.contains("signData must be upper-case hex"),
+        "{answer}"
+    );
+    // The same request with the spec's upper case is accepted: only the case was refused.
+    let upper = seal(&portal, &push_msg_input());
+    let (_, answer) = post(&agent, &url, &upper.body).unwrap();
+    assert_eq!(resp_code(&answer), "000000", "{answer}");
+}
+
+#[test]
+fn the_library_sends_upper_case_hex_and_lower_case_enc_data_is_refused() {
+    let portal = portal();
+    let agent = agent();
+    let url = portal.url(PUSH_MSG);
+    // What the library seals: signData and encData in upper-case hex, whatever the data.
+    for input in [
+        push_msg_input(),
+        drug_input("UPPER-1"),
+        input_with(r#"{"memo":"小写 abc"}"#),
+    ] {
+        let envelope = envelope_of(&seal(&portal, &input).body);
+        for name in ["signData", "encData"] {
+            let hex = envelope[name].as_str().unwrap();
+            assert!(
+                !hex.is_empty()
+                    && hex
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)),
+                "{name}: {hex}"
+            );
+        }
+    }
+    // encData in lower case, correctly signed (the signature covers the data, not its hex).
+    let mut lower = envelope_of(&seal(&portal, &push_msg_input()).body);
+    let enc = lower["encData"].as_str().unwrap().to_lowercase();
+    lower.insert("encData".into(), enc.into());
+    let (_, answer) = post(&agent, &url, &json::compact(&Value::Object(lower))).unwrap();
+    assert_eq!(resp_code(&answer), "000101", "{answer}");
+    assert!(
+        answer.contains("encData must be upper-case hex"),
+        "{answer}"
+    );
 }
 
 #[test]
