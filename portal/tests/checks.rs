@@ -204,6 +204,41 @@ fn check_4_follows_the_clock_offset() {
     assert_eq!(resp_code(&answer), "000000");
 }
 
+/// Unix seconds of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+fn parse_http_date(text: &str) -> i64 {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!((parts.len(), parts[5]), (6, "GMT"), "{text}");
+    let month = MONTHS.iter().position(|m| *m == parts[2]).expect(text) + 1;
+    let civil = format!("{}-{month:02}-{} {}", parts[3], parts[1], parts[4]);
+    // The civil time read as China time is 8 hours earlier than the same civil time in GMT.
+    ChinaTime::parse(&civil).expect(text).unix() + 8 * 3600
+}
+
+#[test]
+fn the_date_header_follows_the_clock_offset() {
+    let portal = Portal::start(PortalConfig {
+        clock_offset_secs: 600,
+        ..Default::default()
+    })
+    .unwrap();
+    let date_off = |portal: &Portal| {
+        let wire = raw_exchange(portal.addr(), PUSH_MSG, "{}");
+        let date = wire.header("date").expect("a Date header");
+        parse_http_date(&date) - onetrans::clock::now().unix()
+    };
+    // One clock: the Date header is as far ahead as the timestamps the portal checks.
+    let off = date_off(&portal);
+    assert!((off - 600).abs() <= 5, "Date is {off} s off, not 600");
+    portal.set_clock_offset(-3600);
+    let off = date_off(&portal);
+    assert!((off + 3600).abs() <= 5, "Date is {off} s off, not -3600");
+    portal.set_clock_offset(0);
+    assert!(date_off(&portal).abs() <= 5);
+}
+
 #[test]
 fn check_5_signature() {
     let portal = portal();
