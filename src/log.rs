@@ -1,9 +1,12 @@
 //! The call log: one file a day (`onetrans-YYYYMMDD.log`) in `logDir`, files older than
 //! `logRetentionDays` removed, one line per call at `info`, the input and answer too at `debug`.
 //!
-//! Personal data is masked before anything is written ([`mask_value`]); the appKey and the data
-//! key never reach the log. Logging never fails a call: write errors are dropped. Writers hold a
-//! mutex only for the time of one `write` of a finished line.
+//! Personal data and secrets are masked before anything is written ([`mask_json_text`],
+//! [`mask_text`]), by key name in any text, JSON or not, and by shape (phone and ID numbers);
+//! the appKey and the data key never reach the log. Logging never fails a call: write errors are
+//! dropped. Writers hold a mutex for the time of one `write` of a finished line, plus, once a
+//! day, opening the new file; when the folder cannot be opened, the next attempt waits
+//! [`RETRY_OPEN_SECS`] (the lines in between are dropped).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -32,12 +35,35 @@ pub struct CallRecord<'a> {
     pub warning: Option<&'a str>,
 }
 
+/// After the log folder or file could not be opened, how long lines are dropped before the
+/// next attempt, in seconds: an unwritable `logDir` costs one `mkdir` and `open` a minute, not
+/// one per call under the lock every caller waits on.
+pub const RETRY_OPEN_SECS: i64 = 60;
+
 /// A log directory with its current day's file.
 pub struct Logger {
     dir: PathBuf,
     level: LogLevel,
     retention_days: u32,
-    current: Mutex<Option<(String, File)>>,
+    current: Mutex<Current>,
+}
+
+/// The open file, or when the last attempt to open one failed.
+#[derive(Default)]
+struct Current {
+    /// The day (`YYYYMMDD`) and its file.
+    file: Option<(String, File)>,
+    /// The China time (Unix seconds) of the last failed attempt to open the file.
+    failed_at: Option<i64>,
+}
+
+impl Current {
+    /// Whether to try opening the file now: always after a success, and after a failure only
+    /// once [`RETRY_OPEN_SECS`] have passed (or the clock went back).
+    fn may_open(&self, now: i64) -> bool {
+        self.failed_at
+            .is_none_or(|at| now < at || now - at >= RETRY_OPEN_SECS)
+    }
 }
 
 impl Logger {
@@ -46,7 +72,7 @@ impl Logger {
             dir,
             level,
             retention_days,
-            current: Mutex::new(None),
+            current: Mutex::new(Current::default()),
         }
     }
 
@@ -81,7 +107,7 @@ impl Logger {
         );
         if let Some(w) = record.warning {
             line.push_str(" msg=");
-            line.push_str(&mask_text(w));
+            line.push_str(&mask_json_text(w));
         }
         line.push('\n');
         if self.level >= LogLevel::Debug {
@@ -109,11 +135,17 @@ impl Logger {
         let Ok(mut current) = self.current.lock() else {
             return;
         };
-        if current.as_ref().map(|(d, _)| d != &date).unwrap_or(true) {
-            *current = self.open(&date);
-            self.remove_old(now);
+        let stale = current.file.as_ref().is_none_or(|(d, _)| d != &date);
+        if stale && current.may_open(now.unix()) {
+            current.file = self.open(&date);
+            if current.file.is_some() {
+                current.failed_at = None;
+                self.remove_old(now);
+            } else {
+                current.failed_at = Some(now.unix());
+            }
         }
-        if let Some((_, file)) = current.as_mut() {
+        if let Some((_, file)) = current.file.as_mut() {
             // A full disk or a vanished folder must not fail the payment call.
             let _ = file.write_all(line.as_bytes());
         }
@@ -185,9 +217,35 @@ pub fn warn(message: &str) {
 }
 
 // --- masking -----------------------------------------------------------------------------------
+//
+// Two layers, so that nothing depends on the text being well-formed:
+// * by key: a value under a secret or personal key is masked, in parsed JSON ([`mask_value`])
+//   and in any text ([`mask_text`]: `"key":"value"`, `\"key\":\"value\"`, `key=value`, broken
+//   JSON, a quoted sign text);
+// * by shape: a stand-alone run of digits of a phone's or an ID card's length is masked wherever
+//   it is, in text and as a JSON number.
 
-/// Keys whose values are secrets: never written, whatever they hold.
-const SECRET_KEYS: [&str; 4] = ["appkey", "appsecret", "key", "password"];
+/// Keys whose values are secrets: never written, whatever they hold. `key` is the sign text's
+/// `&key=<appKey>`; the SM2 keys of spec 1.1 are here too (a public key is not secret, but a
+/// caller who swaps the two must not find the private one in the log).
+const SECRET_KEYS: [&str; 16] = [
+    "appkey",
+    "appsecret",
+    "key",
+    "secret",
+    "secretkey",
+    "password",
+    "passwd",
+    "pwd",
+    "clientprvkey",
+    "prvkey",
+    "privatekey",
+    "serverpubkey",
+    "datakey",
+    "sm4key",
+    "token",
+    "accesstoken",
+];
 /// Keys holding person names: first character kept.
 const NAME_KEYS: [&str; 6] = [
     "patientname",
@@ -210,6 +268,42 @@ const ID_KEYS: [&str; 7] = [
 /// Keys holding phone numbers: first 3 and last 4 kept.
 const PHONE_KEYS: [&str; 5] = ["phone", "mobile", "tel", "telephone", "phoneno"];
 
+/// What a key's value is, for masking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Secret,
+    Name,
+    Id,
+    Phone,
+}
+
+/// The kind of a key (compared case-insensitively), if its value is masked by key.
+fn kind_of(key: &str) -> Option<Kind> {
+    let key = key.to_ascii_lowercase();
+    let key = key.as_str();
+    if SECRET_KEYS.contains(&key) {
+        Some(Kind::Secret)
+    } else if NAME_KEYS.contains(&key) {
+        Some(Kind::Name)
+    } else if ID_KEYS.contains(&key) {
+        Some(Kind::Id)
+    } else if PHONE_KEYS.contains(&key) {
+        Some(Kind::Phone)
+    } else {
+        None
+    }
+}
+
+/// A value masked as its key's kind says.
+fn mask_as(kind: Kind, value: &str) -> String {
+    match kind {
+        Kind::Secret => "***".into(),
+        Kind::Name => keep(value, 1, 0),
+        Kind::Id => keep(value, 6, 4),
+        Kind::Phone => keep(value, 3, 4),
+    }
+}
+
 /// Masks a JSON text for the log; text that is not JSON is masked as free text.
 pub fn mask_json_text(text: &str) -> String {
     match crate::json::parse(text) {
@@ -226,27 +320,26 @@ pub fn mask_value(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, item) in map.iter_mut() {
-                let k = key.to_ascii_lowercase();
-                if let Value::String(s) = item {
-                    if SECRET_KEYS.contains(&k.as_str()) {
-                        *s = "***".into();
-                    } else if NAME_KEYS.contains(&k.as_str()) {
-                        *s = keep(s, 1, 0);
-                    } else if ID_KEYS.contains(&k.as_str()) {
-                        *s = keep(s, 6, 4);
-                    } else if PHONE_KEYS.contains(&k.as_str()) {
-                        *s = keep(s, 3, 4);
-                    } else {
-                        *s = mask_text(s);
+                match (kind_of(key), &*item) {
+                    // A secret goes whatever it holds (a number, an object...).
+                    (Some(Kind::Secret), _) => *item = Value::String("***".into()),
+                    (Some(kind), Value::String(s)) => *item = Value::String(mask_as(kind, s)),
+                    (Some(kind), Value::Number(n)) => {
+                        *item = Value::String(mask_as(kind, n.as_str()))
                     }
-                } else {
-                    mask_value(item);
+                    _ => mask_value(item),
                 }
             }
         }
         Value::Array(items) => items.iter_mut().for_each(mask_value),
         Value::String(s) => *s = mask_text(s),
-        _ => {}
+        Value::Number(n) => {
+            let masked = mask_numbers(n.as_str());
+            if masked != n.as_str() {
+                *value = Value::String(masked);
+            }
+        }
+        Value::Null | Value::Bool(_) => {}
     }
 }
 
@@ -262,34 +355,178 @@ fn keep(s: &str, head: usize, tail: usize) -> String {
     out
 }
 
-/// Masks number runs that look like a resident ID (18 characters, the last a digit or X) or a
-/// mainland mobile number (11 digits starting with 1) inside free text.
+/// Masks any text: values of secret and personal keys by key name (whether the text is JSON,
+/// broken JSON, escaped JSON inside a string, or `key=value` pairs), the password of a
+/// `scheme://user:password@host` URL, and digit runs of a phone's or an ID card's length.
 pub fn mask_text(text: &str) -> String {
+    mask_numbers(&mask_userinfo(&mask_keyed(text)))
+}
+
+/// Whether a byte belongs to a key name.
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Masks the value after every secret or personal key name in `text`.
+fn mask_keyed(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_alphabetic() || (i > 0 && is_ident(bytes[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while end < bytes.len() && is_ident(bytes[end]) {
+            end += 1;
+        }
+        let value = kind_of(&text[i..end]).and_then(|kind| Some((kind, value_after(text, end)?)));
+        if let Some((kind, (start, stop))) = value {
+            out.push_str(&text[copied..start]);
+            out.push_str(&mask_as(kind, &text[start..stop]));
+            copied = stop;
+            i = stop;
+        } else {
+            i = end;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// The byte range of the value that follows a key name ending at `at`: after the key's closing
+/// quote (escaped or not), a `:` or `=`, spaces, then either a quoted value up to its closing
+/// quote (at the same escaping depth; to the end of the text when there is none, as in a
+/// truncated input) or a bare value up to the next delimiter. `None` when no separator follows
+/// (the key name is just a word) or the value is empty.
+fn value_after(text: &str, at: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let mut k = at;
+    while k < n && matches!(bytes[k], b'"' | b'\'' | b'\\' | b' ' | b'\t') {
+        k += 1;
+    }
+    if k >= n || !matches!(bytes[k], b':' | b'=') {
+        return None;
+    }
+    k += 1;
+    while k < n && matches!(bytes[k], b' ' | b'\t') {
+        k += 1;
+    }
+    let escapes = bytes[k..].iter().take_while(|&&b| b == b'\\').count();
+    let q = k + escapes;
+    if q < n && matches!(bytes[q], b'"' | b'\'') {
+        let quote = bytes[q];
+        let start = q + 1;
+        for m in start..n {
+            if bytes[m] == quote {
+                let run = bytes[start..m]
+                    .iter()
+                    .rev()
+                    .take_while(|&&b| b == b'\\')
+                    .count();
+                // More backslashes than the opening quote had: a quote inside the value.
+                if run <= escapes {
+                    return Some((start, m - run));
+                }
+            }
+        }
+        return Some((start, n));
+    }
+    let stop = text[k..]
+        .char_indices()
+        .find(|&(_, c)| is_value_end(c))
+        .map_or(n, |(offset, _)| k + offset);
+    (stop > k).then_some((k, stop))
+}
+
+/// Where a bare (unquoted) value ends: ASCII delimiters of JSON, query strings and prose, and
+/// the full-width punctuation of Chinese prose.
+fn is_value_end(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            ',' | '&'
+                | ';'
+                | '}'
+                | ']'
+                | ')'
+                | '"'
+                | '\''
+                | '\\'
+                | '<'
+                | '>'
+                | '|'
+                | '，'
+                | '。'
+                | '；'
+                | '：'
+                | '、'
+                | '）'
+                | '】'
+        )
+}
+
+/// Masks the user and password of every `scheme://user:password@host` in `text` (a proxy URL).
+fn mask_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("://") {
+        let (head, tail) = rest.split_at(pos + 3);
+        out.push_str(head);
+        let authority_end = tail
+            .find(|c: char| matches!(c, '/' | '@') || is_value_end(c))
+            .unwrap_or(tail.len());
+        if authority_end > 0 && tail[authority_end..].starts_with('@') {
+            out.push_str("***");
+            rest = &tail[authority_end..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Masks digit runs that stand alone (not inside a word, not part of a decimal number) and have
+/// the length of a phone number (11 digits: first 3 and last 4 kept), an old ID card (15: first
+/// 6 and last 3 kept, the birth date hidden) or a resident ID (18, or 17 and an `X`: first 6 and
+/// last 4 kept).
+fn mask_numbers(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
+    let digit_at = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric()) {
-            let mut j = i;
-            while j < chars.len() && chars[j].is_ascii_digit() {
-                j += 1;
-            }
-            if j < chars.len() && j - i == 17 && matches!(chars[j], 'X' | 'x') {
-                j += 1;
-            }
-            let run: String = chars[i..j].iter().collect();
-            let bounded = j == chars.len() || !chars[j].is_ascii_alphanumeric();
-            let masked = match run.len() {
-                18 if bounded => keep(&run, 6, 4),
-                11 if bounded && run.starts_with('1') => keep(&run, 3, 4),
-                _ => run,
-            };
-            out.push_str(&masked);
-            i = j;
-        } else {
+        let starts_run = chars[i].is_ascii_digit()
+            && (i == 0
+                || !(chars[i - 1].is_ascii_alphanumeric()
+                    || (chars[i - 1] == '.' && i >= 2 && digit_at(i - 2))));
+        if !starts_run {
             out.push(chars[i]);
             i += 1;
+            continue;
         }
+        let mut j = i;
+        while digit_at(j) {
+            j += 1;
+        }
+        if j - i == 17 && matches!(chars.get(j), Some('X' | 'x')) {
+            j += 1;
+        }
+        let run: String = chars[i..j].iter().collect();
+        let bounded = j == chars.len()
+            || !(chars[j].is_ascii_alphanumeric() || (chars[j] == '.' && digit_at(j + 1)));
+        let masked = match run.len() {
+            18 if bounded => keep(&run, 6, 4),
+            15 if bounded => keep(&run, 6, 3),
+            11 if bounded => keep(&run, 3, 4),
+            _ => run,
+        };
+        out.push_str(&masked);
+        i = j;
     }
     out
 }
@@ -321,6 +558,168 @@ mod tests {
         assert_eq!(mask_text("ZL050509083457355366"), "ZL050509083457355366");
         assert_eq!(mask_text("12345"), "12345");
         assert_eq!(mask_text("35020519870819015X"), "350205********015X");
+    }
+
+    const KEY: &str = "St72fYdfk6ph4YiFpMwa4yw8Tyr8wCmM";
+
+    #[test]
+    fn masks_secret_keys_in_any_text() {
+        let cases = [
+            // Broken JSON (a trailing comma) is masked as text, by key.
+            format!(r#"{{"data":{{"appKey":"{KEY}","amt":1,}}}}"#),
+            // Spaces, another case, single quotes.
+            format!(r#"{{ "APPKEY" : "{KEY}" }}"#),
+            format!("{{'appKey': '{KEY}'}}"),
+            // Escaped JSON inside a JSON string (a message quoting a request).
+            format!(r#"{{"message":"bad {{\"appKey\":\"{KEY}\"}}"}}"#),
+            // A bare value: query strings, the sign text, broken JSON.
+            format!("appId=x&appKey={KEY}&b=2"),
+            format!("a=1&key={KEY}"),
+            format!(r#"{{"appKey":{KEY},"b":1}}"#),
+            format!("appSecret = {KEY}，请核对"),
+            // Truncated: masked to the end.
+            format!(r#"{{"data":{{"appKey":"{KEY}"#),
+            r#"{"data":{"appKey":"St72fYdfk6"#.to_owned(),
+        ];
+        for text in &cases {
+            let masked = mask_text(text);
+            assert!(!masked.contains("St72fYdfk6"), "{text} -> {masked}");
+            assert!(masked.contains("***"), "{text} -> {masked}");
+            assert!(!mask_json_text(text).contains("St72fYdfk6"), "{text}");
+        }
+        assert_eq!(
+            mask_text(r#"{"appKey":"a\"b","x":"y"}"#),
+            r#"{"appKey":"***","x":"y"}"#,
+            "an escaped quote stays inside the value"
+        );
+        assert_eq!(
+            mask_text(r#"{\"appKey\":\"secret\",\"x\":1}"#),
+            r#"{\"appKey\":\"***\",\"x\":1}"#
+        );
+        assert_eq!(mask_text("x&key=secret&y=1"), "x&key=***&y=1");
+    }
+
+    #[test]
+    fn masks_every_secret_key_name() {
+        let pem = r"-----BEGIN PRIVATE KEY-----\nMIGTAgEAMBMGByqGSM49AgEGCCqBHM9VAYItBHkwdwIBAQQg\n-----END PRIVATE KEY-----";
+        for key in [
+            "appSecret",
+            "clientPrvKey",
+            "serverPubKey",
+            "password",
+            "privateKey",
+            "dataKey",
+        ] {
+            let text = format!(r#"{{"{key}":"{pem}",}}"#);
+            let masked = mask_text(&text);
+            assert_eq!(masked, format!(r#"{{"{key}":"***",}}"#), "{text}");
+        }
+    }
+
+    #[test]
+    fn leaves_words_that_only_look_like_keys() {
+        for text in [
+            "monkey=1",
+            "appKeyword=2",
+            "请核对 appKey 是否与门户发放的一致 (check the appKey)",
+            r#"{"field":"appKey","n":"x"}"#,
+            "key",
+            "key=",
+        ] {
+            assert_eq!(mask_text(text), text);
+        }
+    }
+
+    #[test]
+    fn masks_personal_keys_in_text() {
+        assert_eq!(
+            mask_text("签名原文 patientName=周大鹏&idNo=460029196507081627&phone=13812345678"),
+            "签名原文 patientName=周**&idNo=460029********1627&phone=138****5678"
+        );
+        assert_eq!(
+            mask_text(r#"{"patientName":"周大鹏","tel":"0898-1234567",}"#),
+            r#"{"patientName":"周**","tel":"089*****4567",}"#
+        );
+    }
+
+    #[test]
+    fn masks_proxy_passwords() {
+        assert_eq!(
+            mask_text("proxy=http://user:pa55@127.0.0.1:3128 failed"),
+            "proxy=http://***@127.0.0.1:3128 failed"
+        );
+        assert_eq!(
+            mask_text("http://127.0.0.1:3128/a@b"),
+            "http://127.0.0.1:3128/a@b"
+        );
+    }
+
+    #[test]
+    fn masks_numbers_of_phone_and_id_length() {
+        assert_eq!(mask_text("13912345678"), "139****5678");
+        assert_eq!(mask_text("电话:08981234567"), "电话:089****4567");
+        assert_eq!(
+            mask_text("旧证 460029650708163。"),
+            "旧证 460029******163。"
+        );
+        assert_eq!(mask_text("460029196507081627"), "460029********1627");
+        assert_eq!(mask_text("46002919650708162x"), "460029********162x");
+        // Not alone, or not of those lengths: kept.
+        for text in [
+            "12.13912345678",
+            "13912345678.50",
+            "1391234567",
+            "139123456789",
+            "4600291965070816270",
+            "1234567890123456",
+            "A13912345678",
+        ] {
+            assert_eq!(mask_text(text), text);
+        }
+    }
+
+    #[test]
+    fn masks_json_numbers_by_key_and_shape() {
+        let text = r#"{"phone":13912345678,"idNo":460029196507081627,"guardian":110101198001010011,"amt":13912345678.5,"n":12,"appKey":123456,"key":{"a":"b"},"list":[13912345678]}"#;
+        assert_eq!(
+            mask_json_text(text),
+            r#"{"phone":"139****5678","idNo":"460029********1627","guardian":"110101********0011","amt":13912345678.5,"n":12,"appKey":"***","key":"***","list":["139****5678"]}"#
+        );
+    }
+
+    #[test]
+    fn an_unwritable_folder_is_retried_once_a_minute() {
+        let base = std::env::temp_dir().join(format!("onetrans-log-retry-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        fs::create_dir_all(&base).unwrap();
+        let blocker = base.join("file");
+        fs::write(&blocker, "x").unwrap();
+        let dir = blocker.join("logs");
+        let logger = Logger::new(dir.clone(), LogLevel::Info, 30);
+        let t0 = ChinaTime::parse("2026-11-26 10:00:00").unwrap();
+        let at = |secs: i64| ChinaTime::from_unix(t0.unix() + secs);
+        logger.warn("first", t0);
+        fs::remove_file(&blocker).unwrap();
+        // Within the minute: not tried again, the line is dropped.
+        logger.warn("dropped", at(30));
+        logger.warn("dropped", at(59));
+        assert!(!dir.exists());
+        // A minute later: tried and written.
+        logger.warn("second", at(60));
+        let text = fs::read_to_string(file_for(&dir, t0)).unwrap();
+        assert!(
+            text.contains("second") && !text.contains("dropped"),
+            "{text}"
+        );
+        // A clock set back retries at once (no waiting for the old time to come back).
+        let blocker = base.join("file2");
+        fs::write(&blocker, "x").unwrap();
+        let logger = Logger::new(blocker.join("logs"), LogLevel::Info, 30);
+        logger.warn("a", t0);
+        fs::remove_file(&blocker).unwrap();
+        logger.warn("b", at(-10));
+        assert!(file_for(&blocker.join("logs"), at(-10)).exists());
+        let _ = fs::remove_dir_all(&base);
     }
 
     #[test]

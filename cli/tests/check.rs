@@ -140,6 +140,25 @@ fn a_clock_two_minutes_off_is_a_warning() {
 }
 
 #[test]
+fn a_portal_ten_minutes_ahead_fails_the_clock_step_from_its_date_header() {
+    // The simulator's clock offset moves its Date header too: every call gets 010010 (no
+    // timestamp in that rejection), and the clock step reads the same clock from Date.
+    let portal = Portal::start(PortalConfig {
+        clock_offset_secs: 600,
+        ..PortalConfig::default()
+    })
+    .unwrap();
+    let r = check(&push_msg_input(&portal.url("/api/amp/hos/pushMsg")), &[]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("010010"), "{}", r.stdout);
+    assert_verdict(&r, "时钟差", "[失败 FAILED]");
+    assert!(r.stdout.contains("HTTP Date"), "{}", r.stdout);
+    let behind = (595..=605).any(|s| r.stdout.contains(&format!("{s} s behind the portal")));
+    assert!(behind, "about 600 s behind: {}", r.stdout);
+    portal.stop();
+}
+
+#[test]
 fn a_fixed_old_timestamp_is_caught_before_the_portal_rejects_it() {
     let portal = Portal::start(PortalConfig::default()).unwrap();
     let old = ChinaTime::from_unix(clock::now().unix() - 600).to_string();

@@ -6,8 +6,8 @@
 //! | 2 | the path is a business interface | `404404` |
 //! | 3 | the `appId` is registered | `-8` 应用信息不存在 (see below) |
 //! | 4 | `timestamp` within 300 s of the portal's clock | `010010` |
-//! | 5 | `signData` verifies | `000102` |
-//! | 6 | `encData` decrypts to a JSON object | `000101` |
+//! | 5 | `signData` is upper-case hex and verifies | `000102` |
+//! | 6 | `encData` is upper-case hex and decrypts to a JSON object | `000101` |
 //! | 7 | `nonceStr` not seen in the last 600 s for this appId | `010010` |
 //! | 8 | the business handler answers | `000000`, signed and encrypted |
 //!
@@ -47,6 +47,10 @@ pub mod messages {
     pub const UNKNOWN_APP: &str = "应用信息不存在";
     /// `010010`: the replay interceptor (stale timestamp or reused nonce).
     pub const REPLAY: &str = "重放攻击拦截器,请勿重复操作,谢谢您的配合!";
+    /// `000102` for a signature in lower-case hex (it may be right, but is not the spec's form).
+    pub const LOWER_CASE_SIGN: &str = "核验签名参数失败：signData 须为大写十六进制，收到的含小写字母，请按规范输出大写 (signData must be upper-case hex; lower-case letters refused)";
+    /// `000101` for data in lower-case hex.
+    pub const LOWER_CASE_ENC: &str = "系统接口加密失败：encData 须为大写十六进制，收到的含小写字母，请按规范输出大写 (encData must be upper-case hex; lower-case letters refused)";
 }
 
 /// Who answers an accepted request.
@@ -160,11 +164,17 @@ impl Gateway {
         if let Err(msg) = check_timestamp(&timestamp, now) {
             return Verdict::rejected(codes::REPLAY, &msg, Some(envelope));
         }
-        // 5 and 6. The signature and the data.
+        // 5 and 6. The signature and the data, their hex upper-case as the spec writes it.
+        if text("signType").eq_ignore_ascii_case("SM3") && is_lower_case_hex(&text("signData")) {
+            return Verdict::rejected(codes::SIGNATURE, messages::LOWER_CASE_SIGN, Some(envelope));
+        }
         let request = match protocol::open_request(envelope.clone(), &app.data_key, &app.app_key) {
             Ok(request) => request,
             Err(e) => return Verdict::rejected(e.code(), &e.message, Some(envelope)),
         };
+        if is_lower_case_hex(&text("encData")) {
+            return Verdict::rejected(codes::DECRYPT, messages::LOWER_CASE_ENC, Some(envelope));
+        }
         // 7. The nonce, remembered only once the request is known to be genuine.
         let nonce = text("nonceStr");
         let fresh = self
@@ -212,6 +222,14 @@ impl Gateway {
             }),
         }
     }
+}
+
+/// Whether `text` is hex with a lower-case digit (`a`–`f`). The spec's hex is upper-case; a
+/// client may read either case, but the simulator is the conformance tool an integrator tests
+/// a client against, so it accepts exactly the spec's form and names what it refused (anything
+/// that is not hex at all is left to the checks that follow).
+fn is_lower_case_hex(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_hexdigit()) && text.bytes().any(|b| b.is_ascii_lowercase())
 }
 
 /// Check 4. An unparseable timestamp is not within the window either.

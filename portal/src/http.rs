@@ -8,8 +8,9 @@ use std::task::{Context, Poll};
 
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
-use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, SERVER};
+use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, DATE, SERVER};
 use hyper::{Request, Response, StatusCode};
+use onetrans::clock::ChinaTime;
 use onetrans::error::codes;
 
 use crate::checks::{Handler, Verdict};
@@ -30,8 +31,39 @@ const MAX_PARTIAL_GENERATED: u64 = 64 * 1024;
 /// The chunk size of a generated body.
 const GENERATED_CHUNK: u64 = 64 * 1024;
 
-/// Answers one request.
+/// Answers one request, with a `Date` header from the portal's clock: with a clock offset the
+/// portal is one clock, so the header moves with the timestamps it checks and answers (a client
+/// reading the portal's time from `Date` sees the offset too).
 pub(crate) async fn handle(
+    request: Request<Incoming>,
+    shared: Arc<Shared>,
+    ctl: Arc<ConnCtl>,
+) -> Result<Response<WireBody>, Infallible> {
+    let mut response = answer(request, Arc::clone(&shared), ctl).await?;
+    // Taken when the answer goes out (after any `slow` delay), as a server's Date header is.
+    if let Ok(date) = HeaderValue::from_str(&http_date(shared.now())) {
+        response.headers_mut().insert(DATE, date);
+    }
+    Ok(response)
+}
+
+/// The IMF-fixdate of the HTTP `Date` header (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110).
+pub fn http_date(time: ChinaTime) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let unix = time.unix();
+    // The civil fields of China time 8 hours earlier are the fields of GMT.
+    let (y, mo, d, h, mi, s) = ChinaTime::from_unix(unix - 8 * 3600).fields();
+    // 1970-01-01 was a Thursday.
+    let weekday = DAYS[unix.div_euclid(86_400).rem_euclid(7) as usize];
+    let month = MONTHS[(mo - 1) as usize];
+    format!("{weekday}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} GMT")
+}
+
+/// The answer to one request, as the faults shape it.
+async fn answer(
     request: Request<Incoming>,
     shared: Arc<Shared>,
     ctl: Arc<ConnCtl>,
@@ -347,5 +379,27 @@ impl Body for WireBody {
             // The Content-Length header (the full length) is set by hand.
             Kind::CutAfter { .. } => SizeHint::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_imf_fixdates() {
+        // RFC 9110's example, and a day before the epoch (the weekday of negative days).
+        assert_eq!(
+            http_date(ChinaTime::from_unix(784_111_777)),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        assert_eq!(
+            http_date(ChinaTime::from_unix(-1)),
+            "Wed, 31 Dec 1969 23:59:59 GMT"
+        );
+        assert_eq!(
+            http_date(ChinaTime::parse("2026-01-01 07:59:59").unwrap()),
+            "Wed, 31 Dec 2025 23:59:59 GMT"
+        );
     }
 }

@@ -71,7 +71,8 @@ pub struct PortalConfig {
     /// `(appId, appKey)` pairs registered besides the vendor document's two
     /// ([`apps::DEFAULT_APPS`]); an appId given again replaces the earlier key.
     pub apps: Vec<(String, String)>,
-    /// The portal's clock is the system clock plus this many seconds.
+    /// The portal's clock is the system clock plus this many seconds: one clock for the
+    /// timestamp check, the answers' `timestamp` and the HTTP `Date` header.
     pub clock_offset_secs: i64,
     /// Where to write the certificate as PEM (HTTPS only), for clients' `caFile`.
     pub cert_pem_out: Option<PathBuf>,

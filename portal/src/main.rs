@@ -39,7 +39,7 @@ struct Args {
     /// 从文件登记应用：每行 appId=appKey，# 开头为注释 / register applications from a file: appId=appKey lines, # comments
     #[arg(long, value_name = "FILE")]
     apps: Option<PathBuf>,
-    /// 门户时钟 = 本机时钟 + 此秒数 / the portal's clock is this machine's plus SECS seconds
+    /// 门户时钟 = 本机时钟 + 此秒数（时间戳校验、应答 timestamp 与 HTTP Date 头）/ the portal's clock is this machine's plus SECS seconds (timestamp checks, answers and the HTTP Date header)
     #[arg(
         long,
         value_name = "SECS",

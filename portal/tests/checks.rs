@@ -204,6 +204,41 @@ fn check_4_follows_the_clock_offset() {
     assert_eq!(resp_code(&answer), "000000");
 }
 
+/// Unix seconds of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+fn parse_http_date(text: &str) -> i64 {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!((parts.len(), parts[5]), (6, "GMT"), "{text}");
+    let month = MONTHS.iter().position(|m| *m == parts[2]).expect(text) + 1;
+    let civil = format!("{}-{month:02}-{} {}", parts[3], parts[1], parts[4]);
+    // The civil time read as China time is 8 hours earlier than the same civil time in GMT.
+    ChinaTime::parse(&civil).expect(text).unix() + 8 * 3600
+}
+
+#[test]
+fn the_date_header_follows_the_clock_offset() {
+    let portal = Portal::start(PortalConfig {
+        clock_offset_secs: 600,
+        ..Default::default()
+    })
+    .unwrap();
+    let date_off = |portal: &Portal| {
+        let wire = raw_exchange(portal.addr(), PUSH_MSG, "{}");
+        let date = wire.header("date").expect("a Date header");
+        parse_http_date(&date) - onetrans::clock::now().unix()
+    };
+    // One clock: the Date header is as far ahead as the timestamps the portal checks.
+    let off = date_off(&portal);
+    assert!((off - 600).abs() <= 5, "Date is {off} s off, not 600");
+    portal.set_clock_offset(-3600);
+    let off = date_off(&portal);
+    assert!((off + 3600).abs() <= 5, "Date is {off} s off, not -3600");
+    portal.set_clock_offset(0);
+    assert!(date_off(&portal).abs() <= 5);
+}
+
 #[test]
 fn check_5_signature() {
     let portal = portal();
@@ -226,12 +261,56 @@ fn check_5_signature() {
     other.insert("signData".into(), one["signData"].clone());
     let (_, answer) = post(&agent, &url, &json::compact(&Value::Object(other))).unwrap();
     assert_eq!(resp_code(&answer), "000102");
-    // Lower-case hex signData is accepted.
+    // The right signature in lower-case hex is refused, naming the case (the spec's hex is
+    // upper-case; the simulator accepts exactly the spec's form).
     let mut lower = envelope_of(&seal(&portal, &push_msg_input()).body);
     let sign = lower["signData"].as_str().unwrap().to_lowercase();
     lower.insert("signData".into(), sign.into());
     let (_, answer) = post(&agent, &url, &json::compact(&Value::Object(lower))).unwrap();
-    assert_eq!(resp_code(&answer), "000000");
+    assert_eq!(resp_code(&answer), "000102", "{answer}");
+    assert!(
+        answer.contains("signData must be upper-case hex"),
+        "{answer}"
+    );
+    // The same request with the spec's upper case is accepted: only the case was refused.
+    let upper = seal(&portal, &push_msg_input());
+    let (_, answer) = post(&agent, &url, &upper.body).unwrap();
+    assert_eq!(resp_code(&answer), "000000", "{answer}");
+}
+
+#[test]
+fn the_library_sends_upper_case_hex_and_lower_case_enc_data_is_refused() {
+    let portal = portal();
+    let agent = agent();
+    let url = portal.url(PUSH_MSG);
+    // What the library seals: signData and encData in upper-case hex, whatever the data.
+    for input in [
+        push_msg_input(),
+        drug_input("UPPER-1"),
+        input_with(r#"{"memo":"小写 abc"}"#),
+    ] {
+        let envelope = envelope_of(&seal(&portal, &input).body);
+        for name in ["signData", "encData"] {
+            let hex = envelope[name].as_str().unwrap();
+            assert!(
+                !hex.is_empty()
+                    && hex
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)),
+                "{name}: {hex}"
+            );
+        }
+    }
+    // encData in lower case, correctly signed (the signature covers the data, not its hex).
+    let mut lower = envelope_of(&seal(&portal, &push_msg_input()).body);
+    let enc = lower["encData"].as_str().unwrap().to_lowercase();
+    lower.insert("encData".into(), enc.into());
+    let (_, answer) = post(&agent, &url, &json::compact(&Value::Object(lower))).unwrap();
+    assert_eq!(resp_code(&answer), "000101", "{answer}");
+    assert!(
+        answer.contains("encData must be upper-case hex"),
+        "{answer}"
+    );
 }
 
 #[test]
