@@ -374,3 +374,39 @@ fn vbnet_example_runs_under_mono() {
     command.arg(&exe).arg(portal.base_url());
     run(command, "VB.NET example");
 }
+
+/// The integrator's guide declares the recovery after `000106` (`OneTransLastOutput` and its
+/// wide twin) in every language section that has a UTF-16 string type, and the narrow one in
+/// every section: a caller left without them calls again, and sends the request twice.
+#[test]
+fn windows_readme_declares_recovery_for_every_language() {
+    let text = std::fs::read_to_string(repo().join("windows/README.md")).unwrap();
+    let sections: Vec<&str> = text.split("\n### ").collect();
+    let section = |title: &str| {
+        sections
+            .iter()
+            .find(|s| s.starts_with(title))
+            .unwrap_or_else(|| panic!("windows/README.md has a section {title}"))
+    };
+    for title in [
+        "PowerBuilder",
+        "Delphi",
+        "C and C++",
+        "C# (.NET)",
+        "VB.NET",
+        "Visual Basic 6",
+        "Python (ctypes)",
+    ] {
+        let body = section(title);
+        assert!(body.contains("OneTransLastOutputW"), "{title}: OneTransLastOutputW");
+        let narrow = body
+            .match_indices("OneTransLastOutput")
+            .any(|(i, m)| !body[i + m.len()..].starts_with('W'));
+        assert!(narrow, "{title}: OneTransLastOutput");
+    }
+    assert!(section("Visual FoxPro").contains("OneTransLastOutput"));
+    let powerbuilder = section("PowerBuilder");
+    assert!(powerbuilder.contains("ALIAS FOR \"MobileTransEx;Ansi\""));
+    assert!(powerbuilder.contains("Len(ls_out)"));
+    assert!(text.contains("Raise `outBufSize` only together with"));
+}
