@@ -93,7 +93,10 @@ fn count_params(params: &str) -> usize {
 /// (issue 10, item 14c); once the header has it, its own arity is what counts.
 fn expected_exports() -> Vec<(String, usize)> {
     let mut exports = header_exports();
-    if !exports.iter().any(|(name, _)| name == "OneTransLastOutputW") {
+    if !exports
+        .iter()
+        .any(|(name, _)| name == "OneTransLastOutputW")
+    {
         exports.push(("OneTransLastOutputW".to_string(), 3));
     }
     exports
@@ -105,7 +108,10 @@ fn check_declarations(file: &str, declared: &[(String, usize, String)], pointer_
     for (name, arity) in &expected {
         let found = declared.iter().find(|(n, _, _)| n == name);
         let (_, params, ret) = found.unwrap_or_else(|| panic!("{file} does not declare {name}"));
-        assert_eq!(params, arity, "{file}: {name} has {params} parameters, the header {arity}");
+        assert_eq!(
+            params, arity,
+            "{file}: {name} has {params} parameters, the header {arity}"
+        );
         assert_eq!(
             ret, pointer_type,
             "{file}: {name} must return {pointer_type} (the code is the library's pointer)"
@@ -293,17 +299,25 @@ fn vb6_declarations_match_the_header() {
     let text = std::fs::read_to_string(repo().join(file)).unwrap();
     let mut declared = Vec::new();
     for line in text.lines().filter(|l| l.contains("Lib \"OneTrans.dll\"")) {
-        let after = line.split("Declare Function ").nth(1).expect("Declare Function");
+        let after = line
+            .split("Declare Function ")
+            .nth(1)
+            .expect("Declare Function");
         let name = after.split_whitespace().next().unwrap().to_string();
         let params = &after[after.find('(').unwrap() + 1..after.rfind(')').unwrap()];
-        let ret = after[after.rfind(')').unwrap() + 1..].trim().trim_start_matches("As ");
+        let ret = after[after.rfind(')').unwrap() + 1..]
+            .trim()
+            .trim_start_matches("As ");
         for param in params.split(',').filter(|p| !p.trim().is_empty()) {
             assert!(
                 param.trim().starts_with("ByVal") || param.trim().starts_with("ByRef"),
                 "{file}: {name}: say ByVal or ByRef: {param}"
             );
             if param.contains("As String") {
-                assert!(param.trim().starts_with("ByVal"), "{file}: {name}: strings go ByVal");
+                assert!(
+                    param.trim().starts_with("ByVal"),
+                    "{file}: {name}: strings go ByVal"
+                );
             }
         }
         declared.push((name, count_params(params), ret.to_string()));
@@ -323,7 +337,9 @@ fn vbnet_declarations(text: &str) -> Vec<(String, usize, String)> {
             continue;
         }
         let decl = lines[i + 1].trim();
-        let after = decl.strip_prefix("Public Function ").expect("Public Function after DllImport");
+        let after = decl
+            .strip_prefix("Public Function ")
+            .expect("Public Function after DllImport");
         let open = after.find('(').unwrap();
         let close = after.rfind(") As ").unwrap();
         declared.push((
@@ -345,7 +361,9 @@ fn vbnet_declarations_match_the_header() {
     let declared = vbnet_declarations(&text);
     check_declarations(file, &declared, "IntPtr");
     assert!(
-        text.matches("CallingConvention:=CallingConvention.StdCall").count() == declared.len(),
+        text.matches("CallingConvention:=CallingConvention.StdCall")
+            .count()
+            == declared.len(),
         "{file}: every import says StdCall (32-bit Windows)"
     );
 }
@@ -369,7 +387,10 @@ fn vbnet_example_runs_under_mono() {
         .arg(repo().join("examples/vbnet/MobileTrans.vb"))
         .status()
         .expect("vbnc runs");
-    assert!(status.success(), "the VB.NET example must compile without warnings");
+    assert!(
+        status.success(),
+        "the VB.NET example must compile without warnings"
+    );
     let mut command = Command::new("mono");
     command.arg(&exe).arg(portal.base_url());
     run(command, "VB.NET example");
@@ -398,7 +419,10 @@ fn windows_readme_declares_recovery_for_every_language() {
         "Python (ctypes)",
     ] {
         let body = section(title);
-        assert!(body.contains("OneTransLastOutputW"), "{title}: OneTransLastOutputW");
+        assert!(
+            body.contains("OneTransLastOutputW"),
+            "{title}: OneTransLastOutputW"
+        );
         let narrow = body
             .match_indices("OneTransLastOutput")
             .any(|(i, m)| !body[i + m.len()..].starts_with('W'));
