@@ -10,6 +10,8 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v c++ >/dev/null 2>&1 || missing+=(g++)
 command -v fpc >/dev/null 2>&1 || missing+=(fp-compiler fp-units-rtl)
 command -v mcs >/dev/null 2>&1 || missing+=(mono-mcs mono-runtime)
+# No VB.NET compiler: Debian 12 packages none (mono-vbnc ended with Debian 10), so the VB.NET
+# example is compiled only where a vbnc is already installed (tests/examples.rs says so).
 
 if ((${#missing[@]})); then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

@@ -27,6 +27,15 @@ const
   belongs to the library: copy it, never free it. }
 function MobileTrans(pInData, pOutData: PAnsiChar): PAnsiChar;
   {$ifdef windows}stdcall{$else}cdecl{$endif}; external LibName name 'MobileTrans';
+{ The same call with the buffer's size given: never writes past outCap; outLen receives the
+  bytes the whole output needs. }
+function MobileTransEx(pInData, pOutData: PAnsiChar; outCap: Cardinal; outLen: PCardinal): PAnsiChar;
+  {$ifdef windows}stdcall{$else}cdecl{$endif}; external LibName name 'MobileTransEx';
+{ After 000106 (the call was made, verified, and its output did not fit): this thread's stored
+  output and the stored call's own code. Sends nothing. Call it on the same thread, right away.
+  (OneTransLastOutputW, the UTF-16 twin for MobileTransW callers, is declared in the README.) }
+function OneTransLastOutput(pOutData: PAnsiChar; outCap: Cardinal; outLen: PCardinal): PAnsiChar;
+  {$ifdef windows}stdcall{$else}cdecl{$endif}; external LibName name 'OneTransLastOutput';
 function OneTransVersion: PAnsiChar;
   {$ifdef windows}stdcall{$else}cdecl{$endif}; external LibName name 'OneTransVersion';
 
@@ -45,6 +54,25 @@ begin
     Inc(Failed);
     WriteLn('FAIL ', What, ': code ', Code, ', output ', Copy(Output, 1, 300));
   end;
+end;
+
+{ One call into a buffer of Cap bytes; after 000106 the stored output is fetched into a buffer
+  of the size the library reported (never by calling MobileTransEx again: that would send the
+  request again). }
+function CallEx(const Input: AnsiString; Cap: Cardinal; out Output: AnsiString): AnsiString;
+var
+  Buf: array of AnsiChar;
+  Needed: Cardinal;
+begin
+  SetLength(Buf, Cap);
+  Needed := 0;
+  Result := AnsiString(MobileTransEx(PAnsiChar(Input), @Buf[0], Cap, @Needed));
+  if Result = '000106' then
+  begin
+    SetLength(Buf, Needed);
+    Result := AnsiString(OneTransLastOutput(@Buf[0], Needed, @Needed));
+  end;
+  Output := AnsiString(PAnsiChar(@Buf[0]));
 end;
 
 function PushMsg(const Url, Order: AnsiString): AnsiString;
@@ -80,6 +108,11 @@ begin
   Output := AnsiString(PAnsiChar(@OutBuf[0]));
   Check((Code = '000105') and (Pos('serverAddr', Output) > 0), 'missing serverAddr is 000105',
     Code, Output);
+
+  Input := PushMsg(Base + '/_fault/echo/api/amp/hos/pushMsg', 'DELPHI-BIG-' + StringOfChar('x', 2000));
+  Code := CallEx(Input, 256, Output);
+  Check((Code = '000000') and (Pos('DELPHI-BIG-', Output) > 0) and (Length(Output) > 2000),
+    '000106 from MobileTransEx, then OneTransLastOutput', Code, Output);
 
   WriteLn(Passed, ' passed, ', Failed, ' failed');
   if Failed > 0 then

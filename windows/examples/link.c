@@ -7,6 +7,7 @@
  * Run:            link.exe http://127.0.0.1:PORT/api/amp/hos/pushMsg    (OneTrans.dll beside it)
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "onetrans.h"
@@ -28,11 +29,20 @@ int main(int argc, char **argv)
 
     /* MobileTransEx: the buffer's size is given, so it can never be overrun. */
     const char *code = MobileTransEx(in_data, out_data, sizeof out_data, &needed);
+    const char *output = out_data;
+    char *big = NULL;
     if (strcmp(code, "000106") == 0) {
-        /* Too small: the call was made; fetch its output into a bigger buffer (needed bytes). */
-        printf("the output needs %u bytes\n", (unsigned)needed);
-        return 1;
+        /* The portal answered 000000 and the output did not fit. The call WAS made: never call
+         * MobileTransEx again (that sends the request again). Fetch the stored output on this
+         * thread, now, into a buffer of the size reported; the code is the stored call's own. */
+        big = malloc(needed);
+        if (big == NULL)
+            return 1;
+        code = OneTransLastOutput(big, needed, &needed);
+        output = big;
     }
-    printf("code:   %s\noutput: %s\n", code, out_data);
-    return strcmp(code, "000000") == 0 && strstr(out_data, "\"code\":0") != NULL ? 0 : 1;
+    printf("code:   %s\noutput: %s\n", code, output);
+    int ok = strcmp(code, "000000") == 0 && strstr(output, "\"code\":0") != NULL;
+    free(big);
+    return ok ? 0 : 1;
 }

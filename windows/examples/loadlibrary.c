@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The library writes at most outBufSize bytes (OneTrans.ini, default 65536) into pOutData. */
+/* The library writes at most outBufSize bytes (OneTrans.ini, default 65536) into pOutData: raise
+ * outBufSize only together with this buffer (and every other caller's), or use MobileTransEx. */
 #define OUT_SIZE 65536
 
 typedef char *(__stdcall *MobileTransFn)(char *pInData, char *pOutData);
