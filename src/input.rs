@@ -1,5 +1,21 @@
 //! The caller's input (spec section 1): one JSON object whose `data` merges the connection
 //! settings with the business fields, plus an optional `orgId`.
+//!
+//! Drop-in leniency for what the vendor's own DLL accepts (issue 10 item 13):
+//!
+//! * the request is the **first** JSON value, which must be a complete object; anything after
+//!   it is ignored: never signed nor sent, and named once per process in a warning
+//!   ([`note_ignored_tail`]). The vendor's C++ sample copies each request without its NUL into
+//!   a reused buffer, so a short request is followed by the tail of a longer one, and the
+//!   vendor's JSON reader (jsoncpp) stops after the first value. A truncated or invalid first
+//!   value is still `000105`. (For narrow callers [`crate::charset::decode_input`] has already
+//!   cut the tail off before decoding; this covers the wide interface.)
+//! * a byte-order mark before the JSON is skipped (for narrow callers the charset module skips
+//!   the UTF-8 bytes);
+//! * whitespace around `serverAddr` is trimmed, and its scheme is case-insensitive (RFC 3986
+//!   section 3.1): `HTTP://` and `Https://` are used as `http://` and `https://`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::json::{Map, Value};
 
@@ -46,8 +62,33 @@ pub fn org_id_hint(text: &str) -> Option<String> {
     if text.len() > MAX_INPUT_BYTES {
         return None;
     }
-    let value: Value = crate::json::parse(text).ok()?;
+    let (value, _) = first_value(text).ok()?;
     value.get("orgId")?.as_str().map(str::to_owned)
+}
+
+/// Logs, the first time in the process, that `len` bytes after the first JSON object of an
+/// input were ignored. Once: a program built on the vendor's sample leaves a tail on most calls.
+pub fn note_ignored_tail(len: usize) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        crate::log::warn(&format!(
+            "入参第一个 JSON 对象之后还有 {len} 字节，已忽略（不签名、不发送）；这通常是复用的入参缓冲区中上一次请求的残留，请在入参末尾写入 '\\0'。本进程只提示这一次 (ignored {len} bytes after the first JSON object of the input: never signed nor sent; usually the rest of an earlier request in a reused buffer: end the input with a NUL. Logged once per process)"
+        ));
+    }
+}
+
+/// The first JSON value of the input, after an optional byte-order mark, and the number of
+/// bytes after it (0 when they are all whitespace).
+fn first_value(text: &str) -> Result<(Value, usize), crate::json::ParseError> {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let (value, end) = crate::json::parse_first(text)?;
+    let rest = &text[end..];
+    let ignored = if rest.trim_matches(crate::json::is_json_ws).is_empty() {
+        0
+    } else {
+        rest.len()
+    };
+    Ok((value, ignored))
 }
 
 /// Refuses an input of more than [`MAX_INPUT_BYTES`] bytes. The exports check the caller's
@@ -64,12 +105,12 @@ pub fn check_size(len: usize) -> Result<(), Error> {
 /// Parses and validates the caller's JSON text.
 pub fn parse(text: &str) -> Result<CallInput, Error> {
     check_size(text.len())?;
-    if text.trim().is_empty() {
+    if text.trim_start_matches('\u{FEFF}').trim().is_empty() {
         return Err(Error::bad_input(
             "入参为空，应为 JSON 对象 {\"data\":{...},\"orgId\":\"...\"} (input is empty; expected a JSON object)",
         ));
     }
-    let root: Value = crate::json::parse(text).map_err(|e| {
+    let (root, ignored) = first_value(text).map_err(|e| {
         Error::bad_input(format!(
             "入参不是合法的 JSON：{e}，请检查引号、逗号和括号 (input is not valid JSON: {e})"
         ))
@@ -79,6 +120,9 @@ pub fn parse(text: &str) -> Result<CallInput, Error> {
             "入参应为 JSON 对象 {\"data\":{...}} (input must be a JSON object)",
         ));
     };
+    if ignored > 0 {
+        note_ignored_tail(ignored);
+    }
     let org_id = match root.get("orgId") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => None,
@@ -119,6 +163,10 @@ fn split(data: Map, org_id: Option<String>) -> Result<CallInput, Error> {
     let [server_addr, app_id, app_key, encrypt_type, sign_type, timestamp, version] = conn;
 
     let server_addr = required_string("serverAddr", server_addr)?;
+    let server_addr = normalise_url(&server_addr);
+    if server_addr.is_empty() {
+        return Err(missing("serverAddr"));
+    }
     check_url(&server_addr)?;
     let app_id = required_string("appId", app_id)?;
     if app_id.len() < 16 {
@@ -164,11 +212,27 @@ fn type_name(value: &Value) -> &'static str {
 }
 
 fn required_string(key: &str, value: Option<Value>) -> Result<String, Error> {
-    match optional_string(key, value)? {
-        Some(s) => Ok(s),
-        None => Err(Error::bad_input(format!(
-            "data 中缺少必填参数 {key}，请按门户发放的参数填写 (required key \"{key}\" is missing from data)"
-        ))),
+    optional_string(key, value)?.ok_or_else(|| missing(key))
+}
+
+fn missing(key: &str) -> Error {
+    Error::bad_input(format!(
+        "data 中缺少必填参数 {key}，请按门户发放的参数填写 (required key \"{key}\" is missing from data)"
+    ))
+}
+
+/// `serverAddr` as the caller meant it: surrounding whitespace (a pasted address often has
+/// some, ideographic spaces included) trimmed, and an `http`/`https` scheme in any case written
+/// in lower case, as RFC 3986 makes schemes case-insensitive. The rest is left as written.
+fn normalise_url(raw: &str) -> String {
+    let url = raw.trim();
+    match url.split_once("://") {
+        Some((scheme, rest))
+            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
+        {
+            format!("{}://{rest}", scheme.to_ascii_lowercase())
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -268,6 +332,66 @@ mod tests {
             let err = parse(&input(&data)).unwrap_err();
             assert_eq!(err.code(), "000105", "{member}");
             assert!(err.message.contains(key), "{member}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn the_first_object_is_the_request() {
+        let whole = input(GOOD);
+        for tail in ["", " \n", "x", "}", "{\"data\":{}}", "\"}]", " 周"] {
+            let parsed = parse(&format!("{whole}{tail}")).unwrap();
+            assert_eq!(parsed.org_id.as_deref(), Some("H1"), "{tail:?}");
+            assert_eq!(
+                org_id_hint(&format!("{whole}{tail}")).as_deref(),
+                Some("H1")
+            );
+        }
+        // A byte-order mark before it.
+        assert!(parse(&format!("\u{FEFF}{whole}")).is_ok());
+        assert_eq!(parse("\u{FEFF}").unwrap_err().code(), "000105");
+        // Truncated, invalid, or not an object first: refused whatever follows.
+        for bad in [
+            &whole[..whole.len() - 1],
+            &format!("{} x", &whole[..whole.len() - 1]),
+            &format!("[{whole}]"),
+            &format!("1 {whole}"),
+            &format!("{{,}}{whole}"),
+        ] {
+            assert_eq!(parse(bad).unwrap_err().code(), "000105", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn server_addr_is_trimmed_and_its_scheme_case_insensitive() {
+        for (given, used) in [
+            (" http://127.0.0.1:1/p\t", "http://127.0.0.1:1/p"),
+            ("\u{3000}HTTP://127.0.0.1:1/p\r\n", "http://127.0.0.1:1/p"),
+            (
+                "Https://Host.Example:443/P?Q=1",
+                "https://Host.Example:443/P?Q=1",
+            ),
+            ("hTtPs://h/p", "https://h/p"),
+        ] {
+            let mut data: Map = match crate::json::parse(GOOD).unwrap() {
+                Value::Object(m) => m,
+                _ => unreachable!(),
+            };
+            data.insert("serverAddr".into(), given.into());
+            let parsed = parse(&input(&Value::Object(data).to_string())).unwrap();
+            assert_eq!(parsed.server_addr, used, "{given:?}");
+        }
+        for bad in ["FTP://h/p", "http ://h/p", "http://h /p", " \t "] {
+            let data = format!(
+                "{},\"serverAddr\":{}}}",
+                GOOD.strip_suffix('}').unwrap(),
+                Value::from(bad)
+            );
+            let err = parse(&input(&data)).unwrap_err();
+            assert!(
+                err.message.contains("serverAddr"),
+                "{bad:?}: {}",
+                err.message
+            );
         }
     }
 

@@ -12,6 +12,10 @@
 //! * nesting deeper than [`MAX_DEPTH`] is refused (no recursion overflow on hostile input);
 //! * `\u0000` and other escapes decode to their characters; unpaired surrogates are refused.
 //!
+//! [`parse`] refuses anything after the value; [`parse_first`] reads the first value and leaves
+//! the rest to the caller (the caller's input, where the vendor's own sample leaves the tail of
+//! an old request behind the JSON: see [`crate::input`]).
+//!
 //! Two renderings:
 //! * **compact** ([`compact`]): no whitespace, order and number text as parsed, strings escaped
 //!   minimally (`"`, `\` and control characters; no `\u` for non-ASCII, `/` not escaped);
@@ -153,18 +157,80 @@ impl std::error::Error for ParseError {}
 
 /// Parses one JSON text (surrounding whitespace allowed).
 pub fn parse(text: &str) -> Result<Value, ParseError> {
-    let mut p = Parser {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-    };
-    p.skip_ws();
-    let value = p.value(0)?;
-    p.skip_ws();
-    if p.pos != p.bytes.len() {
+    let (value, end) = parse_first(text)?;
+    if !text[end..].trim_start_matches(is_json_ws).is_empty() {
+        let mut p = Parser::new(text);
+        p.pos = end;
+        p.skip_ws();
         return Err(p.error("JSON 之后还有多余内容 / trailing characters after the JSON"));
     }
     Ok(value)
+}
+
+/// Parses the first JSON value of a text (leading whitespace allowed) and returns it with the
+/// byte offset just after it; what follows is not looked at. The value itself is read with
+/// every rule of [`parse`]: a truncated or invalid first value is an error.
+pub fn parse_first(text: &str) -> Result<(Value, usize), ParseError> {
+    let mut p = Parser::new(text);
+    p.skip_ws();
+    let value = p.value(0)?;
+    Ok((value, p.pos))
+}
+
+/// JSON's whitespace (RFC 8259: space, tab, line feed, carriage return).
+pub fn is_json_ws(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+/// Where the first JSON object of some bytes ends, found without decoding them: the length of
+/// the prefix from the start up to and including the `}` that closes an object starting at the
+/// first non-whitespace byte. `None` when the bytes do not start with `{` or the object never
+/// closes.
+///
+/// This only finds the extent, so that what follows can be left undecoded (the tail of an old
+/// request in a reused buffer may be cut in the middle of a character); the prefix is then
+/// decoded and parsed with every rule. `char_len` gives the length of the character starting
+/// at a byte of 0x80 or more in the caller's encoding, so that the ASCII-range trail byte of a
+/// GBK character (`\`, `{`, `}`...) is not taken for JSON punctuation.
+pub fn first_object_len(bytes: &[u8], char_len: impl Fn(&[u8]) -> usize) -> Option<usize> {
+    let mut i = bytes.iter().position(|b| !b" \t\n\r".contains(b))?;
+    if bytes[i] != b'{' {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    while let Some(&b) = bytes.get(i) {
+        if b >= 0x80 {
+            i += char_len(&bytes[i..]).max(1);
+            continue;
+        }
+        match (in_string, b) {
+            (true, b'\\') => {
+                // The escaped character is skipped whole, whatever it is.
+                i += 1;
+                if let Some(&next) = bytes.get(i) {
+                    i += if next >= 0x80 {
+                        char_len(&bytes[i..]).max(1)
+                    } else {
+                        1
+                    };
+                }
+                continue;
+            }
+            (true, b'"') => in_string = false,
+            (false, b'"') => in_string = true,
+            (false, b'{' | b'[') => depth += 1,
+            (false, b'}' | b']') => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Parses JSON from bytes that must be UTF-8.
@@ -193,7 +259,15 @@ struct Parser<'a> {
     pos: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Parser<'a> {
+        Parser {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+        }
+    }
+
     fn error(&self, what: &'static str) -> ParseError {
         let before = &self.text[..floor_char_boundary(self.text, self.pos)];
         let line = 1 + before.matches('\n').count();
@@ -689,6 +763,48 @@ mod tests {
         assert_eq!((e.line, e.column), (3, 7));
         let e = parse_bytes(b"{\"a\":\"\xff\"}").unwrap_err();
         assert_eq!((e.line, e.column), (1, 7));
+    }
+
+    #[test]
+    fn parse_first_reads_one_value_and_leaves_the_rest() {
+        let (v, end) = parse_first(" {\"a\":[1,\"}\"]} tail {").unwrap();
+        assert_eq!(compact(&v), r#"{"a":[1,"}"]}"#);
+        assert_eq!(end, 14);
+        for bad in ["", "{\"a\":1", "{\"a\":1,}", "{\"a\" 1} x"] {
+            assert!(parse_first(bad).is_err(), "{bad:?}");
+        }
+        // parse itself still refuses a tail, and allows trailing whitespace.
+        assert!(parse("{} x").is_err());
+        assert!(parse("{} \r\n").is_ok());
+    }
+
+    #[test]
+    fn first_object_len_follows_strings_escapes_and_nesting() {
+        let one = |_: &[u8]| 1;
+        let cases: [(&[u8], Option<usize>); 9] = [
+            (b"{}", Some(2)),
+            (b"  {\"a\":{\"b\":[1,{}]}}xyz", Some(20)),
+            (b"{\"s\":\"}{\\\"}\"}{", Some(13)),
+            (b"{\"a\":1", None),
+            (b"[{}]", None),
+            (b"x{}", None),
+            (b"", None),
+            (b"{\"s\":\"\\", None),
+            (b"{\"\xE5\x91\xA8\":1} \xE5\x91", Some(9)),
+        ];
+        for (bytes, expected) in cases {
+            assert_eq!(
+                first_object_len(bytes, one),
+                expected,
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        // A two-byte character whose second byte is `\`, as a GBK trail byte can be: counted
+        // as one character, it escapes nothing.
+        let gbk_like = b"{\"s\":\"\x81\\\"}tail\"}";
+        assert_eq!(first_object_len(gbk_like, |_| 2), Some(10));
+        assert_eq!(first_object_len(gbk_like, one), Some(16));
     }
 
     #[test]

@@ -433,4 +433,38 @@ fn windows_readme_declares_recovery_for_every_language() {
     assert!(powerbuilder.contains("ALIAS FOR \"MobileTransEx;Ansi\""));
     assert!(powerbuilder.contains("Len(ls_out)"));
     assert!(text.contains("Raise `outBufSize` only together with"));
+/// The vendor document's C++ sample as hospitals copy it (issue 10 item 13): each request
+/// `memcpy`d without its NUL into a reused, zero-initialised-once buffer, so a shorter request
+/// is followed by the tail of a longer one. Only the first JSON object may reach the portal.
+#[test]
+fn vendor_reused_buffer_sample_runs() {
+    let portal = Portal::start(PortalConfig::default()).unwrap();
+    let out = build_output_dir().join("vendor_reused_buffer");
+    let status = Command::new("c++")
+        .args(["-std=c++17", "-Wall", "-Wextra", "-Werror", "-O1", "-I"])
+        .arg(repo().join("include"))
+        .arg(repo().join("c_examples/vendor_reused_buffer.cpp"))
+        .arg("-o")
+        .arg(&out)
+        .arg(format!("-L{}", lib_dir().display()))
+        .args(["-lonetrans", "-lpthread"])
+        .status()
+        .expect("a C++ compiler (c++) is installed");
+    assert!(
+        status.success(),
+        "the vendor sample must compile without warnings"
+    );
+    let mut command = Command::new(&out);
+    command.arg(portal.base_url());
+    run(command, "vendor reused-buffer sample");
+    let orders: Vec<String> = portal
+        .received()
+        .iter()
+        .map(|r| r.data.as_ref().expect("decrypted")["medOrgOrd"].to_string())
+        .collect();
+    assert_eq!(
+        orders,
+        ["\"VENDOR-LONG-000001\"", "\"VENDOR-S\"", "\"VENDOR-3\""],
+        "three requests, each the first object in the buffer"
+    );
 }
