@@ -433,6 +433,8 @@ fn windows_readme_declares_recovery_for_every_language() {
     assert!(powerbuilder.contains("ALIAS FOR \"MobileTransEx;Ansi\""));
     assert!(powerbuilder.contains("Len(ls_out)"));
     assert!(text.contains("Raise `outBufSize` only together with"));
+}
+
 /// The vendor document's C++ sample as hospitals copy it (issue 10 item 13): each request
 /// `memcpy`d without its NUL into a reused, zero-initialised-once buffer, so a shorter request
 /// is followed by the tail of a longer one. Only the first JSON object may reach the portal.
