@@ -2,7 +2,7 @@
 //! output and fit it into the caller's buffer. [`crate::ffi`] only converts pointers to slices
 //! and back.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
 use crate::call::{self, Outcome};
@@ -27,9 +27,26 @@ pub struct Written<T> {
 }
 
 thread_local! {
+    /// Set by [`panic_at_next_call_for_test`].
+    static PANIC_FOR_TEST: Cell<bool> = const { Cell::new(false) };
     /// The last full output on this thread, in the caller's encoding, NUL included: what
     /// `OneTransLastOutput` hands out after a `000106`.
     static LAST_OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Test hook: the next [`narrow`] or [`wide`] call on this thread panics in the library's own
+/// code, outside `call::run` (which catches its own panics). The tests of the export boundary use
+/// it to reach the panic handling of `crate::ffi`, which no input can reach. Costs one
+/// thread-local read per call.
+#[doc(hidden)]
+pub fn panic_at_next_call_for_test() {
+    PANIC_FOR_TEST.set(true);
+}
+
+fn panic_if_armed_for_test() {
+    if PANIC_FOR_TEST.replace(false) {
+        panic!("test hook: a panic at the export boundary");
+    }
 }
 
 /// `outBufSize` from the configuration (the capacity `MobileTrans` assumes).
@@ -43,6 +60,7 @@ fn charset_setting() -> CharsetSetting {
 
 /// A call through the narrow (`char*`) interface. `input` is `None` for a NULL `pInData`.
 pub fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
+    panic_if_armed_for_test();
     let started = Instant::now();
     let platform_charset = platform::default_charset();
     let (outcome, out_charset, text) = match input {
@@ -70,6 +88,7 @@ pub fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
 
 /// A call through the wide (UTF-16) interface. `input` is `None` for a NULL `pInData`.
 pub fn wide(input: Option<&[u16]>, capacity: usize) -> Written<u16> {
+    panic_if_armed_for_test();
     let started = Instant::now();
     let (outcome, text) = match input {
         None => (null_input(), None),
