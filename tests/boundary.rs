@@ -219,7 +219,10 @@ fn last_output_returns_the_stored_calls_own_code() {
         // The stored output does not fit the recovery buffer either: 000106, an empty string,
         // the size needed; the stored output stays.
         let (code, written, len) = last_output(needed - 1);
-        assert_eq!((code.as_str(), written, len), ("000106", Some(vec![]), needed));
+        assert_eq!(
+            (code.as_str(), written, len),
+            ("000106", Some(vec![]), needed)
+        );
         let (code, _, _) = last_output(needed);
         assert_eq!(code, "000000");
     });
@@ -237,7 +240,10 @@ fn a_failure_that_does_not_fit_keeps_its_own_code() {
         let input = push_msg(&url, "FIT-FAIL", "");
         for cap in [0u32, 1, 40, 120, 200] {
             let (code, written, needed) = ex_bytes(input.as_bytes(), cap);
-            assert_eq!(code, expected, "cap {cap}: the code still tells sent-or-not");
+            assert_eq!(
+                code, expected,
+                "cap {cap}: the code still tells sent-or-not"
+            );
             assert!(needed > 200, "the full output's size: {needed}");
             match written {
                 None => assert_eq!(cap, 0),
@@ -405,7 +411,11 @@ fn a_panic_at_the_boundary_writes_the_444444_output() {
         assert_eq!(code_string(code), "444444");
         let end = out.iter().position(|&b| b == 0).unwrap();
         let written = text(&out[..end]);
-        assert_eq!(member(written, "respCode"), Value::from("444444"), "{written}");
+        assert_eq!(
+            member(written, "respCode"),
+            Value::from("444444"),
+            "{written}"
+        );
         assert_eq!(member(written, "code"), Value::from(-1));
         assert_eq!(len as usize, end + 1);
         let (code, stored, _) = last_output(4096);
@@ -510,4 +520,82 @@ fn unaligned_pointers_are_read_and_written_safely() {
         member(&out, "data").get("response"),
         Some(&Value::from("SUCCESS"))
     );
+}
+
+// --- item 14(c): OneTransLastOutputW -----------------------------------------------------------
+
+/// `OneTransLastOutputW` with `cap` units at an odd byte address (any alignment must do):
+/// (code, text before the 0 or `None` when no 0 was written, reported length in units).
+fn last_output_w(cap: u32) -> (String, Option<String>, u32) {
+    let mut bytes = vec![0xA5u8; 2 * cap as usize + 1 + 64];
+    let mut len_bytes = [0u8; 8];
+    // SAFETY: `bytes[1..]` holds `cap` units and guard bytes; `len_bytes[1..5]` is writable.
+    let code = unsafe {
+        ffi::OneTransLastOutputW(
+            bytes.as_mut_ptr().add(1).cast::<u16>(),
+            cap,
+            len_bytes.as_mut_ptr().add(1).cast::<u32>(),
+        )
+    };
+    assert!(
+        bytes[1 + 2 * cap as usize..].iter().all(|&b| b == 0xA5),
+        "written past outCap {cap}"
+    );
+    let units: Vec<u16> = bytes[1..1 + 2 * cap as usize]
+        .chunks_exact(2)
+        .map(|c| u16::from_ne_bytes([c[0], c[1]]))
+        .collect();
+    let text = units
+        .iter()
+        .position(|&u| u == 0)
+        .map(|n| String::from_utf16(&units[..n]).expect("whole UTF-16"));
+    // SAFETY: the library returns a NUL-terminated UTF-16 code.
+    let code = unsafe { wide_at_most_64(code) };
+    (
+        code,
+        text,
+        u32::from_ne_bytes(len_bytes[1..5].try_into().unwrap()),
+    )
+}
+
+#[test]
+fn last_output_w_hands_out_the_last_output_in_utf16() {
+    let portal = portal();
+    let big = push_msg(
+        &portal.fault_url("echo", PUSH_MSG),
+        "WIDE-BIG",
+        &format!("\"blob\":\"{}\"", "w".repeat(40_000)),
+    );
+    let unknown = push_msg(&portal.url("/api/nowhere"), "WIDE-404", "");
+    on_fresh_thread(move || {
+        // No call on this thread yet.
+        let (code, out, len) = last_output_w(100);
+        assert_eq!(code, "000105");
+        let out = out.expect("a 0 within 100 units");
+        assert!(message(&out).starts_with("本线程没有"), "{out}");
+        let (_, out, _) = last_output_w(len);
+        assert!(message(&out.unwrap()).contains("OneTransLastOutputW"));
+
+        // A wide call whose verified answer does not fit MobileTransW's 32768 units.
+        let (code, out) = mobile_trans_w(&big);
+        assert_eq!(code, "000106");
+        assert!(message(&out).contains("OneTransLastOutputW"), "{out}");
+        let (code, out, needed) = last_output_w(0);
+        assert_eq!((code.as_str(), out), ("000106", None));
+        assert!(needed > 40_000, "{needed}");
+        let (code, out, len) = last_output_w(needed);
+        assert_eq!((code.as_str(), len), ("000000", needed));
+        let out = out.unwrap();
+        assert_eq!(out.encode_utf16().count() + 1, needed as usize);
+        let data = member(&out, "data");
+        assert_eq!(data.get("medOrgOrd"), Some(&Value::from("WIDE-BIG")));
+        assert_eq!(data.get("patientName"), Some(&Value::from("周大鹏")));
+
+        // After a narrow call too, with that call's own code.
+        let (code, _, _) = ex_bytes(unknown.as_bytes(), 1);
+        assert_eq!(code, "404404");
+        let (code, out, _) = last_output_w(4096);
+        assert_eq!(code, "404404");
+        assert_eq!(member(&out.unwrap(), "respCode"), Value::from("404404"));
+    });
 }

@@ -102,6 +102,9 @@ fn run_child(ini: &Path, env: &[(&str, &str)]) -> Option<String> {
         .then(|| format!("{stdout}\n{stderr}"))
 }
 
+/// A name, the INI file's bytes, extra environment variables.
+type Scenario = (&'static str, Vec<u8>, Vec<(&'static str, &'static str)>);
+
 #[test]
 fn no_bad_ini_widens_the_buffer() {
     if std::env::var_os(CHILD_ENV).is_some() {
@@ -116,7 +119,7 @@ fn no_bad_ini_widens_the_buffer() {
         }
         bytes
     };
-    let scenarios: Vec<(&str, Vec<u8>, Vec<(&str, &str)>)> = vec![
+    let scenarios: Vec<Scenario> = vec![
         // The reproduction: a typo in another key.
         (
             "typo key",
