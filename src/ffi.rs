@@ -170,7 +170,7 @@ unsafe fn mobile_trans_narrow(
 ) -> *const c_char {
     let out_len = checked(outLen);
     let out = checked(pOutData);
-    let capacity = || capacity.map_or_else(entry::configured_out_buf_size, |c| c as usize);
+    let out_cap = || capacity.map_or_else(entry::configured_out_buf_size, |c| c as usize);
     boundary(
         internal_ptr(),
         || {
@@ -178,14 +178,10 @@ unsafe fn mobile_trans_narrow(
                 return entry::null_output_buffer(false).narrow().as_ptr();
             };
             let input = checked(pInData).map(|p| c_string(p));
-            finish(&entry::narrow(input, capacity()), out, out_len)
+            finish(&entry::narrow(input, out_cap()), out, out_len)
         },
         || match out {
-            Some(out) => finish(
-                &entry::internal_error_narrow(capacity(), true),
-                out,
-                out_len,
-            ),
+            Some(out) => finish(&entry::internal_error_narrow(out_cap(), true), out, out_len),
             None => internal_ptr(),
         },
     )
@@ -198,7 +194,7 @@ unsafe fn mobile_trans_narrow(
 /// `outBufSize` bytes.
 unsafe fn mobile_trans_w(pInData: *const u16, pOutData: *mut u16) -> *const u16 {
     let out = checked(pOutData);
-    let capacity = || entry::configured_out_buf_size() / 2;
+    let out_cap = || entry::configured_out_buf_size() / 2;
     boundary(
         wide_internal_ptr(),
         || {
@@ -211,10 +207,10 @@ unsafe fn mobile_trans_w(pInData: *const u16, pOutData: *mut u16) -> *const u16 
                 Some(None) => WideInput::TooLarge,
                 Some(Some(units)) => WideInput::Units(units),
             };
-            finish_wide(&entry::wide(input, capacity()), out, None)
+            finish_wide(&entry::wide(input, out_cap()), out, None)
         },
         || match out {
-            Some(out) => finish_wide(&entry::internal_error_wide(capacity(), true), out, None),
+            Some(out) => finish_wide(&entry::internal_error_wide(out_cap(), true), out, None),
             None => wide_internal_ptr(),
         },
     )
