@@ -130,9 +130,15 @@ int main(int argc, char **argv)
     code = OneTransLastOutput(out, OUT_SIZE, &got);
     check(strcmp(code, "000000") == 0 && got == needed && strlen(out) + 1 == needed && strstr(out, "SUCCESS"),
           "OneTransLastOutput returns the full output", code, out);
+    /* A failure that does not fit keeps its own code (000106 is only for a verified answer), and
+     * OneTransLastOutput returns the stored call's own code. */
     char one[1] = {'Z'};
     code = MobileTransEx("{}", one, 1, &needed);
-    check(strcmp(code, "000106") == 0 && one[0] == '\0', "a 1-byte buffer gets an empty string", code, NULL);
+    check(strcmp(code, "000105") == 0 && one[0] == '\0', "a 1-byte buffer gets an empty string, the failure its code",
+          code, NULL);
+    code = OneTransLastOutput(out, OUT_SIZE, &got);
+    check(strcmp(code, "000105") == 0 && got == needed && strstr(out, "\"respCode\":\"000105\""),
+          "OneTransLastOutput returns the stored call's own code", code, out);
 
     /* 6. The portal is not there: not delivered, safe to retry. */
     snprintf(url, sizeof url, "%s/api/amp/hos/pushMsg", closed);

@@ -5,7 +5,9 @@
  * under their plain names (MobileTrans, not _MobileTrans@8), so GetProcAddress(h, "MobileTrans")
  * works. ONETRANS_CALL expands to the right convention for each platform.
  *
- * Return codes (NUL-terminated strings owned by the library; never free them):
+ * Return codes (NUL-terminated strings owned by the library; never free them). They are static
+ * (the library's codes) or interned for the process (a portal's code): valid after the calling
+ * thread ends, until the library is unloaded.
  *   "000000" success: the portal answered and the answer verified; check "code" in the output
  *   "000001" outcome unknown: the request may have been delivered; query before retrying
  *   "000002" bad HTTP status or an answer that is not the portal's format
@@ -14,9 +16,15 @@
  *   "000101" the answer could not be decrypted
  *   "000102" the answer's signature or nonce is wrong
  *   "000105" bad input or a NULL pointer (nothing was sent)
- *   "000106" the output does not fit the buffer (the call was made; see OneTransLastOutput)
+ *   "000106" the portal answered and the answer verified, but the output does not fit the
+ *            buffer: it was kept; fetch it with OneTransLastOutput(W) on the same thread (never
+ *            call MobileTrans again for it: that sends the request again). A failure never
+ *            becomes 000106: it keeps its code, with its message shortened to fit.
  *   "444444" internal error in the library (the host keeps running)
  *   anything else: the portal's own rejection, passed through (e.g. "010010" replay)
+ *
+ * The output kept for OneTransLastOutput / OneTransLastOutputW is per thread: recover it on
+ * the thread that made the call.
  */
 
 
@@ -43,20 +51,31 @@ extern "C" {
 //   ...business fields},"orgId":".."}`, in UTF-8 or the ANSI code page (GBK/GB18030); see
 //   `charset` in `OneTrans.ini`.
 // * `pOutData`: the caller's buffer for the output JSON. At most `outBufSize` bytes are written
-//   (default 65536, NUL included), in the encoding the input came in.
+//   (default 65536, NUL included), in the encoding the input came in. When `OneTrans.ini` has
+//   an error, at most its `outBufSize` if that line could be read, else 256 bytes (the smallest
+//   accepted `outBufSize`): a configuration error never widens the buffer.
 //
 // Returns a NUL-terminated code: `"000000"` when the portal answered and the answer verified
 // (then check `code` in the output: `0` is business success); `"000105"` bad input or a NULL
 // pointer (nothing is written when `pOutData` is NULL, and no request is sent); `"000100"` not
 // delivered, safe to retry; `"000001"` outcome unknown, query before retrying; `"000002"`,
-// `"000003"`, `"000101"`, `"000102"` bad or unverifiable answers; `"000106"` the output needs
-// more than `outBufSize` bytes (the call was made: fetch the output with
-// `OneTransLastOutput`); `"444444"` internal error; any other code is the portal's own
+// `"000003"`, `"000101"`, `"000102"` bad or unverifiable answers; `"000106"` the portal
+// answered, the answer verified, but the output needs more than `outBufSize` bytes: fetch it
+// with `OneTransLastOutput` on the same thread (never call `MobileTrans` again for it: that
+// sends the request again); `"444444"` internal error; any other code is the portal's own
 // rejection, passed through.
 //
-// Ownership: the returned pointer is owned by the library, never freed by anyone, valid at
-// least until the next call on the same thread. Thread-safety: may be called from many threads
-// at once; calls share one pool of kept-alive connections.
+// A failure never becomes `"000106"`: when its output does not fit, it keeps its own code and
+// its JSON is written with the `message` shortened (at a character boundary, ending in `…`),
+// or as an empty string if even that does not fit. The full output is always kept for
+// `OneTransLastOutput`.
+//
+// Ownership: the returned pointer is owned by the library and never freed: static for the
+// library's own codes, and interned for the process for a portal's code (at most 1024
+// distinct portal codes per process; a new one beyond that is returned as `"000002"`). It
+// stays valid after the calling thread ends, until the library is unloaded.
+// Thread-safety: may be called from many threads at once; calls share one pool of
+// kept-alive connections. The output kept for `OneTransLastOutput` is per thread.
 //
 // # Safety
 // `pInData` must be NULL or a NUL-terminated string; `pOutData` must be NULL or writable for
@@ -66,13 +85,14 @@ ONETRANS_CALL const char *MobileTrans(const char *pInData, char *pOutData);
 // The same call as [`MobileTrans`], with the buffer's capacity given by the caller.
 //
 // * `outCap`: bytes writable at `pOutData`, NUL included; never exceeded.
-// * `outLen`: optional (may be NULL); receives the bytes the full output needs, NUL included,
-//   also when it did not fit (`"000106"`).
+// * `outLen`: optional (may be NULL; any alignment); receives the bytes the full output
+//   needs, NUL included, also when it did not fit.
 //
-// Returns the codes of [`MobileTrans`]. When the output does not fit, `"000106"` is returned
-// and `pOutData` holds a short failure JSON saying how many bytes were needed, if that fits, or
-// an empty string. The call was made all the same: fetch its output with
-// `OneTransLastOutput` into a buffer of `*outLen` bytes rather than calling again.
+// Returns the codes of [`MobileTrans`]. When a verified success does not fit, `"000106"` is
+// returned and `pOutData` holds a short notice (shortened to fit, or an empty string): the call
+// was made and its output kept; fetch it with `OneTransLastOutput` into a buffer of `*outLen`
+// bytes, on the same thread, rather than calling again. When a failure does not fit, its own
+// code is returned with its message shortened (see [`MobileTrans`]).
 //
 // Ownership and thread-safety as for [`MobileTrans`].
 //
@@ -84,13 +104,16 @@ ONETRANS_CALL const char *MobileTransEx(const char *pInData, char *pOutData, uin
 // The same call as [`MobileTrans`] in UTF-16 (PowerBuilder's `string`, C#'s `string` with
 // `CharSet.Unicode`).
 //
-// * `pInData`: NUL-terminated UTF-16 JSON.
-// * `pOutData`: receives NUL-terminated UTF-16 JSON. Capacity rule: at most `outBufSize` bytes,
-//   that is `outBufSize / 2` UTF-16 units including the terminating 0 (32768 units by default).
+// * `pInData`: NUL-terminated UTF-16 JSON (any alignment); more than 16 Mi units is refused
+//   (`"000105"`) before it is decoded.
+// * `pOutData`: receives NUL-terminated UTF-16 JSON (any alignment). Capacity rule: at most
+//   `outBufSize` bytes, that is `outBufSize / 2` UTF-16 units including the terminating 0
+//   (32768 units by default).
 //
 // Returns the same codes as [`MobileTrans`], as a NUL-terminated UTF-16 string owned by the
-// library (thread-local, valid until the next `MobileTransW` call on the same thread; never
-// freed by the caller: declare it as a pointer, not as a marshalled string, in C#).
+// library with the same lifetime (static or interned: valid after the calling thread ends;
+// never freed by the caller: declare it as a pointer, not as a marshalled string, in C#).
+// After `"000106"`, fetch the output with `OneTransLastOutputW` on the same thread.
 //
 // # Safety
 // `pInData` must be NULL or a NUL-terminated UTF-16 string; `pOutData` NULL or writable for
@@ -98,19 +121,33 @@ ONETRANS_CALL const char *MobileTransEx(const char *pInData, char *pOutData, uin
 ONETRANS_CALL const uint16_t *MobileTransW(const uint16_t *pInData, uint16_t *pOutData);
 
 // Copies the full output of this thread's last `MobileTrans`/`MobileTransEx`/`MobileTransW`
-// call (in the narrow encoding; UTF-8 after a wide call) into `pOutData`, for a caller whose
-// buffer was too small (`"000106"`). Makes no request.
+// call (in the narrow encoding that call answered in; UTF-8 after a `MobileTransW` call) into
+// `pOutData`, for a caller whose buffer was too small. Makes no request.
+//
+// The stored output is per thread: call it on the thread that made the call (a thread-pool
+// host: in the same task, right after the call, before yielding the thread).
 //
 // * `outCap`: bytes writable at `pOutData`, NUL included; never exceeded.
-// * `outLen`: optional; receives the bytes needed, NUL included.
+// * `outLen`: optional (any alignment); receives the bytes the stored output needs, NUL
+//   included.
 //
-// Returns `"000000"` when it fitted, `"000106"` when not (then `pOutData` holds an empty
-// string), `"000105"` for a NULL `pOutData`. Ownership and thread-safety as for
-// [`MobileTrans`].
+// Returns the stored call's own code (the one it would have returned with a big enough
+// buffer: `"000000"` after a `"000106"`, or the failure's code) when the output fits;
+// `"000106"` when it does not (then `pOutData` holds an empty string if `outCap > 0`, and the
+// output stays stored); `"000105"` when this thread has made no call (with a failure JSON
+// saying so, shortened to fit) or for a NULL `pOutData`. Ownership as for [`MobileTrans`].
 //
 // # Safety
 // `pOutData` NULL or writable for `outCap` bytes; `outLen` NULL or writable.
 ONETRANS_CALL const char *OneTransLastOutput(char *pOutData, uint32_t outCap, uint32_t *outLen);
+
+// [`OneTransLastOutput`] in UTF-16, for `MobileTransW` callers (it hands out the output of a
+// narrow call too): `outCap` and `*outLen` count UTF-16 units, the terminating 0 included.
+// Same codes, per-thread rule and ownership, as NUL-terminated UTF-16 strings.
+//
+// # Safety
+// `pOutData` NULL or writable for `outCap` UTF-16 units; `outLen` NULL or writable.
+ONETRANS_CALL const uint16_t *OneTransLastOutputW(uint16_t *pOutData, uint32_t outCap, uint32_t *outLen);
 
 // The library's version (from `Cargo.toml`), e.g. `"0.1.0"`. Static: never freed, always
 // valid. Thread-safe.

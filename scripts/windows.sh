@@ -29,7 +29,7 @@ REPO=$PWD
 
 TARGETS=(i686-win7-windows-gnu x86_64-win7-windows-gnu)
 # The exports every DLL must have under plain, undecorated names.
-EXPORTS=(MobileTrans MobileTransEx MobileTransW OneTransLastOutput OneTransVersion)
+EXPORTS=(MobileTrans MobileTransEx MobileTransW OneTransLastOutput OneTransLastOutputW OneTransVersion)
 # Exported too, though not part of the API: the DLL's entry point (src/platform.rs), which closes
 # the pooled connections on FreeLibrary. rustc exports every #[no_mangle] function of a cdylib;
 # it is not in the header, the .def or the import libraries.

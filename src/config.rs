@@ -88,6 +88,17 @@ impl Default for Config {
     }
 }
 
+/// The smallest `outBufSize` accepted.
+pub const MIN_OUT_BUF_SIZE: usize = 256;
+
+/// An `outBufSize` value: bytes, from [`MIN_OUT_BUF_SIZE`] to `u32::MAX`.
+fn parse_out_buf_size(value: &str) -> Option<usize> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if (MIN_OUT_BUF_SIZE..=u32::MAX as usize).contains(&n) => Some(n),
+        _ => None,
+    }
+}
+
 /// The keys, in the INI's spelling; the environment variable is derived from each.
 pub const KEYS: [&str; 11] = [
     "connectTimeoutMs",
@@ -191,10 +202,8 @@ impl Config {
             "connectTimeoutMs" => self.connect_timeout = millis(value)?,
             "readTimeoutMs" => self.read_timeout = millis(value)?,
             "outBufSize" => {
-                self.out_buf_size = match value.parse::<usize>() {
-                    Ok(n) if (256..=u32::MAX as usize).contains(&n) => n,
-                    _ => return Err(bad("不小于 256 的字节数 (bytes, at least 256)")),
-                }
+                self.out_buf_size = parse_out_buf_size(value)
+                    .ok_or_else(|| bad("不小于 256 的字节数 (bytes, at least 256)"))?;
             }
             "maxResponseBytes" => {
                 self.max_response_bytes = match value.parse::<u64>() {
@@ -283,8 +292,8 @@ fn parse_ini(text: &str, path: &Path) -> Result<Vec<(usize, String, String)>, Er
     Ok(entries)
 }
 
-/// Reads an INI file as UTF-8 (with or without BOM), or GB18030 when it is not UTF-8 (Notepad
-/// on Chinese Windows saves ANSI).
+/// Reads an INI file as UTF-8 (with or without BOM), UTF-16 with a BOM (Notepad's "Unicode"),
+/// or GB18030 when it is not UTF-8 (Notepad on Chinese Windows saves ANSI).
 fn read_ini(path: &Path) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|e| {
         Error::bad_input(format!(
@@ -292,6 +301,11 @@ fn read_ini(path: &Path) -> Result<String, Error> {
             path.display()
         ))
     })?;
+    if let Some((encoding, _)) = encoding_rs::Encoding::for_bom(&bytes) {
+        if encoding != encoding_rs::UTF_8 {
+            return Ok(encoding.decode_with_bom_removal(&bytes).0.into_owned());
+        }
+    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         Err(e) => Ok(encoding_rs::GB18030.decode(e.as_bytes()).0.into_owned()),
@@ -300,6 +314,17 @@ fn read_ini(path: &Path) -> Result<String, Error> {
 
 /// Finds, reads and resolves the configuration from the real file system and environment.
 pub fn load() -> Result<Config, Error> {
+    load_with_out_buf_size().config
+}
+
+/// A loaded configuration, and the capacity `MobileTrans` may assume with it.
+struct Loaded {
+    config: Result<Config, Error>,
+    /// `outBufSize` when the configuration loaded; else [`out_buf_size_after_error`].
+    out_buf_size: usize,
+}
+
+fn load_with_out_buf_size() -> Loaded {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let lib_dir = platform::library_dir();
     let file = match env(FILE_ENV) {
@@ -314,19 +339,88 @@ pub fn load() -> Result<Config, Error> {
     } else {
         None
     };
-    match file {
-        Some(path) => {
-            let text = read_ini(&path)?;
-            Config::resolve(Some((&path, &text)), &env, default_log_dir)
+    let text = file.as_deref().map(read_ini);
+    let config = match (&file, &text) {
+        (Some(path), Some(Ok(text))) => Config::resolve(Some((path, text)), &env, default_log_dir),
+        (_, Some(Err(error))) => Err(error.clone()),
+        _ => Config::resolve(None, &env, default_log_dir),
+    };
+    let out_buf_size = match &config {
+        Ok(config) => config.out_buf_size,
+        Err(_) => {
+            let file = match &text {
+                None => IniFile::Absent,
+                Some(Err(_)) => IniFile::Unreadable,
+                Some(Ok(text)) => IniFile::Text(text),
+            };
+            out_buf_size_after_error(file, &env)
         }
-        None => Config::resolve(None, &env, default_log_dir),
+    };
+    Loaded {
+        config,
+        out_buf_size,
     }
+}
+
+/// The INI file as [`out_buf_size_after_error`] sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum IniFile<'a> {
+    Absent,
+    Unreadable,
+    Text(&'a str),
+}
+
+/// The capacity `MobileTrans` assumes when the configuration did not load. A configuration
+/// error must never widen the caller's buffer, and a file with an error cannot be trusted:
+/// the `outBufSize` that would apply when it can be read unambiguously (the environment's, else
+/// the file's `outBufSize` lines, the smallest if there are several), otherwise
+/// [`MIN_OUT_BUF_SIZE`], the smallest any accepted `outBufSize` can mean (a bad or misspelt
+/// `outBufSize`, an unreadable file, a file without the key: the bad line may be the one that
+/// meant to set it). With no file and no `ONETRANS_OUT_BUF_SIZE`, the default.
+pub fn out_buf_size_after_error(file: IniFile<'_>, env: &dyn Fn(&str) -> Option<String>) -> usize {
+    if let Some(value) = env(&env_name("outBufSize")) {
+        return parse_out_buf_size(&value).unwrap_or(MIN_OUT_BUF_SIZE);
+    }
+    let text = match file {
+        IniFile::Absent => return Config::default().out_buf_size,
+        IniFile::Unreadable => return MIN_OUT_BUF_SIZE,
+        IniFile::Text(text) => text,
+    };
+    let mut smallest: Option<usize> = None;
+    let mut in_section = false;
+    for raw in text.lines() {
+        let line = raw.trim().trim_start_matches('\u{feff}');
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            in_section = name.trim().eq_ignore_ascii_case(SECTION);
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        if in_section && key.trim().eq_ignore_ascii_case("outBufSize") {
+            let Some(n) = parse_out_buf_size(value) else {
+                return MIN_OUT_BUF_SIZE;
+            };
+            smallest = Some(smallest.map_or(n, |s| s.min(n)));
+        }
+    }
+    smallest.unwrap_or(MIN_OUT_BUF_SIZE)
+}
+
+fn loaded() -> &'static Loaded {
+    static LOADED: OnceLock<Loaded> = OnceLock::new();
+    LOADED.get_or_init(load_with_out_buf_size)
 }
 
 /// The process's configuration, loaded at the first call.
 pub fn get() -> Result<&'static Config, Error> {
-    static CONFIG: OnceLock<Result<Config, Error>> = OnceLock::new();
-    CONFIG.get_or_init(load).as_ref().map_err(Clone::clone)
+    loaded().config.as_ref().map_err(Clone::clone)
+}
+
+/// The bytes `MobileTrans` may write into `pOutData`, NUL included: `outBufSize`, or when the
+/// configuration did not load, [`out_buf_size_after_error`].
+pub fn out_buf_size() -> usize {
+    loaded().out_buf_size
 }
 
 #[cfg(test)]
@@ -401,6 +495,47 @@ mod tests {
         let env = |name: &str| (name == "ONETRANS_OUT_BUF_SIZE").then(|| "lots".to_owned());
         let err = Config::resolve(None, &env, None).unwrap_err();
         assert!(err.message.contains("ONETRANS_OUT_BUF_SIZE") && err.message.contains("lots"));
+    }
+}
+
+#[cfg(test)]
+mod out_buf_size_tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_configuration_never_widens_the_buffer() {
+        let none = |_: &str| None;
+        let min = MIN_OUT_BUF_SIZE;
+        for (text, expected) in [
+            ("[onetrans]\noutBufSize = 4096\nreadTimeOut = 5\n", 4096),
+            (
+                "[onetrans]\noutBufSize = 65536\noutBufSize=512\nbad line\n",
+                512,
+            ),
+            ("[onetrans]\noutBufSize = 10\n", min),
+            ("[onetrans]\noutBufSize = 4096\noutBufSize = lots\n", min),
+            ("[onetrans]\noutBufSise = 4096\n", min),
+            (
+                "[other]\noutBufSize = 4096\n[onetrans]\nreadTimeOut = 5\n",
+                min,
+            ),
+            ("\u{feff}[OneTrans]\r\nOUTBUFSIZE=300\r\nx\r\n", 300),
+        ] {
+            assert_eq!(
+                out_buf_size_after_error(IniFile::Text(text), &none),
+                expected,
+                "{text}"
+            );
+        }
+        assert_eq!(out_buf_size_after_error(IniFile::Unreadable, &none), min);
+        assert_eq!(out_buf_size_after_error(IniFile::Absent, &none), 65_536);
+        let env = |v: &'static str| {
+            move |name: &str| (name == "ONETRANS_OUT_BUF_SIZE").then(|| v.to_owned())
+        };
+        let file = IniFile::Text("[onetrans]\noutBufSize = 65536\n");
+        assert_eq!(out_buf_size_after_error(file, &env("1024")), 1024);
+        assert_eq!(out_buf_size_after_error(file, &env("lots")), min);
+        assert_eq!(out_buf_size_after_error(IniFile::Absent, &env("100")), min);
     }
 }
 

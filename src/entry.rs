@@ -2,39 +2,65 @@
 //! output and fit it into the caller's buffer. [`crate::ffi`] only converts pointers to slices
 //! and back.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::sync::{Mutex, PoisonError, TryLockError};
 use std::time::Instant;
 
 use crate::call::{self, Outcome};
 use crate::charset::{self, Charset, CharsetSetting};
 use crate::config;
-use crate::error::Error;
+use crate::error::{codes, Error, ErrorKind, LibraryCode, ReturnCode, MAX_PORTAL_CODES};
 use crate::input;
 use crate::log::{self, CallRecord};
-use crate::output::{self, Fitted};
+use crate::output::{self, Fitted, Units};
 use crate::platform;
-
-/// The buffer size used when the configuration itself could not be read.
-const FALLBACK_OUT_BUF_SIZE: usize = 65_536;
 
 /// What an export writes and returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written<T> {
     /// The return code.
-    pub code: String,
+    pub code: ReturnCode,
     /// The units to copy into the caller's buffer, NUL included, never more than its capacity.
     pub fitted: Fitted<T>,
 }
 
-thread_local! {
-    /// The last full output on this thread, in the caller's encoding, NUL included: what
-    /// `OneTransLastOutput` hands out after a `000106`.
-    static LAST_OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+/// The last call's result on one thread: what `OneTransLastOutput` (and its wide twin) hand
+/// out, for a caller whose buffer was too small.
+struct Last {
+    /// The call's own code (`000000` for a success that got `000106`).
+    code: ReturnCode,
+    /// The full output JSON.
+    output: String,
+    /// The narrow encoding the call answered in (UTF-8 after a wide call).
+    charset: Charset,
 }
 
-/// `outBufSize` from the configuration (the capacity `MobileTrans` assumes).
+thread_local! {
+    /// Set by [`panic_at_next_call_for_test`].
+    static PANIC_FOR_TEST: Cell<bool> = const { Cell::new(false) };
+    /// This thread's last call. Per thread: a host's other threads keep their own.
+    static LAST: RefCell<Option<Last>> = const { RefCell::new(None) };
+}
+
+/// Test hook: the next [`narrow`] or [`wide`] call on this thread panics in the library's own
+/// code, outside `call::run` (which catches its own panics). The tests of the export boundary use
+/// it to reach the panic handling of `crate::ffi`, which no input can reach. Costs one
+/// thread-local read per call.
+#[doc(hidden)]
+pub fn panic_at_next_call_for_test() {
+    PANIC_FOR_TEST.set(true);
+}
+
+fn panic_if_armed_for_test() {
+    if PANIC_FOR_TEST.replace(false) {
+        panic!("test hook: a panic at the export boundary");
+    }
+}
+
+/// The capacity `MobileTrans` assumes: `outBufSize`, or, when the configuration did not load,
+/// never more than the file could have meant ([`config::out_buf_size`]).
 pub fn configured_out_buf_size() -> usize {
-    config::get().map_or(FALLBACK_OUT_BUF_SIZE, |c| c.out_buf_size)
+    config::out_buf_size()
 }
 
 fn charset_setting() -> CharsetSetting {
@@ -43,6 +69,7 @@ fn charset_setting() -> CharsetSetting {
 
 /// A call through the narrow (`char*`) interface. `input` is `None` for a NULL `pInData`.
 pub fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
+    panic_if_armed_for_test();
     let started = Instant::now();
     let platform_charset = platform::default_charset();
     let (outcome, out_charset, text) = match input {
@@ -54,46 +81,148 @@ pub fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
             Err(error) => (refused(error), platform_charset, None),
         },
     };
-    let encode = |text: &str| charset::encode_output(text, out_charset);
-    let fitted = output::fit(&outcome.output, capacity, outcome.org_id.as_deref(), encode);
-    remember_last(&outcome.output, out_charset);
-    let code = output::code_after_fit(&outcome.code, &fitted).to_owned();
-    log_call(
-        &outcome,
-        &code,
+    let call_log = CallLog {
         started,
+        charset: out_charset.to_string(),
+        input: text.as_deref().unwrap_or(""),
+    };
+    deliver(
+        outcome,
+        capacity,
         out_charset,
-        text.as_deref().unwrap_or(""),
-    );
-    Written { code, fitted }
+        Units::Bytes,
+        |t| charset::encode_output(t, out_charset),
+        Some(call_log),
+    )
 }
 
-/// A call through the wide (UTF-16) interface. `input` is `None` for a NULL `pInData`.
-pub fn wide(input: Option<&[u16]>, capacity: usize) -> Written<u16> {
+/// The wide export's input: checked for size before anything is decoded.
+#[derive(Debug, Clone, Copy)]
+pub enum WideInput<'a> {
+    /// `pInData` was NULL.
+    Null,
+    /// More than [`input::MAX_INPUT_BYTES`] units before the terminating 0 (not read further).
+    TooLarge,
+    /// The units before the terminating 0.
+    Units(&'a [u16]),
+}
+
+/// A call through the wide (UTF-16) interface.
+pub fn wide(input: WideInput<'_>, capacity: usize) -> Written<u16> {
+    panic_if_armed_for_test();
     let started = Instant::now();
     let (outcome, text) = match input {
-        None => (null_input(), None),
-        Some(units) => match charset::decode_utf16(units) {
+        WideInput::Null => (null_input(), None),
+        WideInput::TooLarge => (refused(wide_too_large()), None),
+        WideInput::Units(units) => match charset::decode_utf16(units) {
             Ok(text) => (call::run_live(&text), Some(text)),
             Err(error) => (refused(error), None),
         },
     };
+    let call_log = CallLog {
+        started,
+        charset: "UTF-16".to_owned(),
+        input: text.as_deref().unwrap_or(""),
+    };
+    deliver(
+        outcome,
+        capacity,
+        Charset::Utf8,
+        Units::Utf16,
+        charset::encode_utf16,
+        Some(call_log),
+    )
+}
+
+/// Every UTF-16 unit decodes to at least one byte of UTF-8, so more units than the byte limit
+/// are refused without decoding them.
+fn wide_too_large() -> Error {
+    let limit = input::MAX_INPUT_BYTES;
+    Error::bad_input(format!(
+        "入参过大：超过 {limit} 个 UTF-16 单位，上限 {limit} 字节，未读取 (input too large: more than {limit} UTF-16 units; the limit is {limit} bytes)"
+    ))
+}
+
+/// The code an outcome is returned with. A portal code that cannot be passed through (not the
+/// spec's shape, or new after the process interned [`MAX_PORTAL_CODES`] distinct ones) makes
+/// the answer malformed, `000002`, with the portal's code and message in the output.
+fn pass_through(outcome: Outcome) -> (ReturnCode, Outcome) {
+    if let Some(code) = ReturnCode::of(&outcome.code) {
+        return (code, outcome);
+    }
+    let portal_message = output::failure_parts(&outcome.output)
+        .map(|(message, _, _)| message)
+        .unwrap_or_default();
+    let error = Error::new(
+        ErrorKind::BadResponse,
+        format!(
+            "门户返回码 \"{}\" 无法原样返回（不是 1 到 32 个可打印 ASCII 字符，或本进程已返回过 {MAX_PORTAL_CODES} 种门户返回码），按异常应答处理，请联系门户核实：{portal_message} (the portal's code cannot be passed through: not 1 to 32 printable ASCII characters, or {MAX_PORTAL_CODES} distinct portal codes were already returned in this process)",
+            outcome.code
+        ),
+    );
+    let output = output::failure(&error, outcome.org_id.as_deref());
+    let outcome = Outcome {
+        code: codes::BAD_RESPONSE.to_owned(),
+        output,
+        ..outcome
+    };
+    (LibraryCode::BadResponse.code(), outcome)
+}
+
+/// What the log line of a call needs besides its outcome.
+struct CallLog<'a> {
+    started: Instant,
+    charset: String,
+    input: &'a str,
+}
+
+/// Fits an outcome into the caller's `capacity`, logs the call (unless `call_log` is `None`)
+/// and keeps the outcome as this thread's last output, with its own code and `narrow_charset`
+/// (the encoding `OneTransLastOutput` hands it out in).
+fn deliver<T: Copy + Default>(
+    outcome: Outcome,
+    capacity: usize,
+    narrow_charset: Charset,
+    units: Units,
+    encode: impl Fn(&str) -> Vec<T>,
+    call_log: Option<CallLog<'_>>,
+) -> Written<T> {
+    let (code, outcome) = pass_through(outcome);
     let fitted = output::fit(
+        code.as_str(),
         &outcome.output,
         capacity,
         outcome.org_id.as_deref(),
-        charset::encode_utf16,
+        units,
+        encode,
     );
-    remember_last(&outcome.output, Charset::Utf8);
-    let code = output::code_after_fit(&outcome.code, &fitted).to_owned();
-    log_call(
-        &outcome,
-        &code,
-        started,
-        "UTF-16",
-        text.as_deref().unwrap_or(""),
-    );
-    Written { code, fitted }
+    let returned = if output::code_after_fit(code.as_str(), &fitted) == code.as_str() {
+        code
+    } else {
+        LibraryCode::BufferTooSmall.code()
+    };
+    if let Some(call_log) = call_log {
+        log_call(&outcome, returned.as_str(), &call_log);
+    }
+    keep(Last {
+        code,
+        output: outcome.output,
+        charset: narrow_charset,
+    });
+    Written {
+        code: returned,
+        fitted,
+    }
+}
+
+fn keep(last: Last) {
+    // A panic while the slot was borrowed cannot leave it borrowed (the borrow ends as the
+    // stack unwinds); `try_` all the same, so the boundary's panic path never panics here.
+    let _ = LAST.try_with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            *slot = Some(last);
+        }
+    });
 }
 
 /// The failure for a NULL `pInData`.
@@ -113,56 +242,201 @@ pub fn refused(error: Error) -> Outcome {
     }
 }
 
-/// Logs a finished call with the code the caller got.
-fn log_call(
-    outcome: &Outcome,
-    code: &str,
-    started: Instant,
-    charset: impl std::fmt::Display,
-    input: &str,
-) {
+/// Logs a finished call with the code the caller got (and, first, any panic messages the
+/// panic hook queued).
+fn log_call(outcome: &Outcome, code: &str, call_log: &CallLog<'_>) {
+    flush_panic_notes();
     if config::get().is_ok_and(|c| c.insecure_skip_verify) {
         log::warn("insecureSkipVerify=true：证书校验已关闭，仅限测试环境使用 (certificate verification is OFF)");
     }
-    let failed = code != crate::error::codes::SUCCESS;
+    let failed = code != codes::SUCCESS;
     log::call(&CallRecord {
         nonce: &outcome.trace.nonce,
         org_id: outcome.org_id.as_deref().unwrap_or(""),
         path: &outcome.trace.path,
-        millis: started.elapsed().as_millis(),
+        millis: call_log.started.elapsed().as_millis(),
         code,
         business_code: outcome.trace.business_code.as_deref(),
-        charset: &charset.to_string(),
-        input,
+        charset: &call_log.charset,
+        input: call_log.input,
         output: &outcome.output,
         warning: failed.then_some(outcome.output.as_str()),
     });
 }
 
-fn remember_last(output: &str, charset: Charset) {
-    LAST_OUTPUT.with_borrow_mut(|last| {
-        *last = charset::encode_output(output, charset);
-        last.push(0);
-    });
+// --- panics ------------------------------------------------------------------------------------
+
+/// Panic messages waiting for the log (see [`note_panic`]).
+static PANIC_NOTES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// At most this many wait; later ones are dropped.
+const MAX_PANIC_NOTES: usize = 16;
+
+/// Queues a panic's message for the log. Called from the panic hook, so it never blocks and
+/// never touches the logger or the configuration (whose locks the panicking thread may hold):
+/// when the queue is busy or full, the message is dropped. The next logged call writes it.
+pub fn note_panic(message: String) {
+    let notes = match PANIC_NOTES.try_lock() {
+        Ok(notes) => notes,
+        Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        Err(TryLockError::WouldBlock) => return,
+    };
+    let mut notes = notes;
+    if notes.len() < MAX_PANIC_NOTES {
+        notes.push(message);
+    }
 }
 
-/// The last full output of this thread's last narrow or wide call (encoded as the narrow
-/// interface would, UTF-8 for wide calls), fitted into `capacity` bytes.
-pub fn last_output(capacity: usize) -> Fitted<u8> {
-    LAST_OUTPUT.with_borrow(|last| {
-        let needed = last.len();
-        if needed <= capacity {
-            Fitted {
-                units: last.clone(),
-                needed,
-                truncated: false,
-            }
+fn flush_panic_notes() {
+    let notes = std::mem::take(&mut *PANIC_NOTES.lock().unwrap_or_else(PoisonError::into_inner));
+    for note in notes {
+        log::warn(&note);
+    }
+}
+
+const INTERNAL_MESSAGE: &str = "动态库内部错误，请保存日志并联系供应商；本次交易结果未知，请先查询 (internal error in the library; the outcome is unknown)";
+
+/// What a narrow export writes after a panic caught at the boundary: the `444444` failure
+/// fitted to `capacity`, kept as this thread's last output when `keep_as_last` (not for
+/// `OneTransLastOutput`, which must not lose the output it hands out). Not logged here: the
+/// panic's message is queued by the hook and written by the next call.
+pub fn internal_error_narrow(capacity: usize, keep_as_last: bool) -> Written<u8> {
+    let charset = platform::default_charset();
+    internal_error(capacity, keep_as_last, charset, Units::Bytes, |t| {
+        charset::encode_output(t, charset)
+    })
+}
+
+/// [`internal_error_narrow`] for the wide exports (`capacity` in UTF-16 units).
+pub fn internal_error_wide(capacity: usize, keep_as_last: bool) -> Written<u16> {
+    internal_error(
+        capacity,
+        keep_as_last,
+        Charset::Utf8,
+        Units::Utf16,
+        charset::encode_utf16,
+    )
+}
+
+fn internal_error<T: Copy + Default>(
+    capacity: usize,
+    keep_as_last: bool,
+    narrow_charset: Charset,
+    units: Units,
+    encode: impl Fn(&str) -> Vec<T>,
+) -> Written<T> {
+    let outcome = refused(Error::new(ErrorKind::Internal, INTERNAL_MESSAGE));
+    if keep_as_last {
+        return deliver(outcome, capacity, narrow_charset, units, encode, None);
+    }
+    let code = LibraryCode::Internal.code();
+    Written {
+        code,
+        fitted: output::fit(
+            code.as_str(),
+            &outcome.output,
+            capacity,
+            None,
+            units,
+            encode,
+        ),
+    }
+}
+
+// --- NULL pOutData, OneTransLastOutput ----------------------------------------------------------
+
+/// A call with a NULL `pOutData`: `000105`, nothing written, nothing sent; kept as this
+/// thread's last output (so that `OneTransLastOutput` never hands out an older call's output
+/// as if it were this one's).
+pub fn null_output_buffer(wide: bool) -> ReturnCode {
+    let error = Error::bad_input(
+        "pOutData 为空指针，请传入出参缓冲区；本次未发送请求 (pOutData is NULL; nothing was sent)",
+    );
+    let code = LibraryCode::BadInput.code();
+    keep(Last {
+        code,
+        output: output::failure(&error, None),
+        charset: if wide {
+            Charset::Utf8
         } else {
-            Fitted {
-                units: if capacity > 0 { vec![0] } else { Vec::new() },
-                needed,
+            platform::default_charset()
+        },
+    });
+    code
+}
+
+/// `OneTransLastOutput`: this thread's last output (in the narrow encoding that call answered
+/// in, UTF-8 after a wide call) into `capacity` bytes.
+pub fn last_output(capacity: usize) -> Written<u8> {
+    let charset = platform::default_charset();
+    last_output_as(
+        capacity,
+        Units::Bytes,
+        |last: &Last| charset::encode_output(&last.output, last.charset),
+        |t| charset::encode_output(t, charset),
+    )
+}
+
+/// `OneTransLastOutputW`: this thread's last output as UTF-16 into `capacity` units.
+pub fn last_output_wide(capacity: usize) -> Written<u16> {
+    last_output_as(
+        capacity,
+        Units::Utf16,
+        |last: &Last| charset::encode_utf16(&last.output),
+        charset::encode_utf16,
+    )
+}
+
+/// The stored output with the stored call's own code when it fits; `000106` and an empty
+/// string (nothing for a capacity of zero) when it does not, the stored output kept; `000105`
+/// with a failure saying so when this thread has no stored output.
+fn last_output_as<T: Copy + Default>(
+    capacity: usize,
+    units: Units,
+    encode_last: impl Fn(&Last) -> Vec<T>,
+    encode: impl Fn(&str) -> Vec<T>,
+) -> Written<T> {
+    let stored = LAST.with_borrow(|last| {
+        last.as_ref().map(|last| {
+            let mut full = encode_last(last);
+            full.push(T::default());
+            (last.code, full)
+        })
+    });
+    match stored {
+        Some((code, full)) if full.len() <= capacity => Written {
+            code,
+            fitted: Fitted {
+                needed: full.len(),
+                units: full,
+                truncated: false,
+            },
+        },
+        Some((_, full)) => Written {
+            code: LibraryCode::BufferTooSmall.code(),
+            fitted: Fitted {
+                needed: full.len(),
+                units: if capacity > 0 {
+                    vec![T::default()]
+                } else {
+                    Vec::new()
+                },
                 truncated: true,
+            },
+        },
+        None => {
+            let function = match units {
+                Units::Bytes => "OneTransLastOutput",
+                Units::Utf16 => "OneTransLastOutputW",
+            };
+            let error = Error::bad_input(format!(
+                "本线程没有已保存的出参：出参按线程保存，请在收到 000106 的同一线程上调用 {function} (no stored output on this thread: the stored output is per thread; call {function} on the same thread that got 000106)"
+            ));
+            let code = LibraryCode::BadInput.code();
+            let failure = output::failure(&error, None);
+            Written {
+                code,
+                fitted: output::fit(code.as_str(), &failure, capacity, None, units, encode),
             }
         }
-    })
+    }
 }

@@ -218,13 +218,11 @@ fn an_output_bigger_than_the_buffer_is_000106_and_can_be_fetched() {
     let (code, out) = mobile_trans(&input);
     assert_eq!(code, "000106");
     assert_eq!(member(&out, "respCode"), Value::from("000106"));
-    assert!(
-        member(&out, "message")
-            .as_str()
-            .unwrap()
-            .contains("MobileTransEx"),
-        "{out}"
-    );
+    // The notice points to the recovery call only, never to a call that sends again.
+    let message = member(&out, "message");
+    let message = message.as_str().unwrap();
+    assert!(message.contains("OneTransLastOutput"), "{out}");
+    assert!(!message.contains("MobileTransEx"), "{out}");
     // MobileTransEx reports the size; a buffer of that size takes the output.
     let (code, written, needed) = mobile_trans_ex(&input, 1024);
     assert_eq!(code, "000106");

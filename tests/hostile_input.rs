@@ -345,26 +345,32 @@ fn duplicate_keys_keep_the_first_position_and_the_last_value() {
 fn a_one_byte_output_buffer_gets_an_empty_string() {
     let portal = portal();
     let good = push_msg(&portal.url(PUSH_MSG), "ONE-BYTE", "");
-    for input in [good.as_str(), "{not json", ""] {
+    // A verified success is 000106; a failure keeps its own code (000105 here): a 000106 never
+    // hides a failure (issue 10 item 8).
+    for (input, code_expected, stored_code) in [
+        (good.as_str(), "000106", "000000"),
+        ("{not json", "000105", "000105"),
+        ("", "000105", "000105"),
+    ] {
         // mobile_trans_ex checks that nothing past the capacity was touched.
         let (code, written, needed) = mobile_trans_ex(input, 1);
-        assert_eq!(code, "000106", "{input}");
+        assert_eq!(code, code_expected, "{input}");
         assert!(written.is_empty(), "only the NUL fits");
         assert!(needed > 1, "the size needed is reported: {needed}");
-        // The full output is there to fetch.
+        // The full output is there to fetch, with the call's own code.
         let mut full = vec![0u8; needed as usize];
         let mut len = 0;
         // SAFETY: `full` has `needed` bytes; `len` is writable.
         let code = unsafe {
             onetrans::ffi::OneTransLastOutput(full.as_mut_ptr().cast(), needed, &mut len)
         };
-        assert_eq!((code_string(code).as_str(), len), ("000000", needed));
+        assert_eq!((code_string(code).as_str(), len), (stored_code, needed));
         let text = std::str::from_utf8(&full[..needed as usize - 1]).unwrap();
         assert!(text.starts_with("{\"code\":"), "{text}");
     }
     // A capacity of zero: nothing at all is written (the guard bytes stay untouched).
     let (code, written, needed) = mobile_trans_ex("{}", 0);
-    assert_eq!((code.as_str(), written.len()), ("000106", 0));
+    assert_eq!((code.as_str(), written.len()), ("000105", 0));
     assert!(needed > 0);
 }
 

@@ -15,7 +15,7 @@
 //! Oracles: every request the library sends passes the portal's checks 1, 5 and 6 and carries
 //! exactly the caller's business data; a correctly sealed answer always gives `000000` with its
 //! data in the output; every output is a JSON object; the fitted units never exceed the
-//! capacity, and are the whole output exactly when it fits.
+//! capacity, and are the whole output exactly when it fits; only a success becomes `000106`.
 
 #![no_main]
 
@@ -186,7 +186,14 @@ fuzz_target!(|data: &[u8]| {
     }
     let org_id = outcome.org_id.as_deref();
     if wide {
-        let fitted = output::fit(&outcome.output, capacity / 2, org_id, charset::encode_utf16);
+        let fitted = output::fit(
+            &outcome.code,
+            &outcome.output,
+            capacity / 2,
+            org_id,
+            output::Units::Utf16,
+            charset::encode_utf16,
+        );
         check_fit(
             &fitted,
             capacity / 2,
@@ -194,10 +201,23 @@ fuzz_target!(|data: &[u8]| {
         );
     } else {
         let encode = |t: &str| charset::encode_output(t, out_charset);
-        let fitted = output::fit(&outcome.output, capacity, org_id, encode);
+        let fitted = output::fit(
+            &outcome.code,
+            &outcome.output,
+            capacity,
+            org_id,
+            output::Units::Bytes,
+            encode,
+        );
         check_fit(&fitted, capacity, &encode(&outcome.output));
         let code = output::code_after_fit(&outcome.code, &fitted);
-        assert_eq!(code == "000106", fitted.truncated);
+        // 000106 only ever for a verified success that did not fit: a failure keeps its code.
+        let expected = if fitted.truncated && outcome.code == "000000" {
+            "000106"
+        } else {
+            outcome.code.as_str()
+        };
+        assert_eq!(code, expected);
     }
 });
 
