@@ -103,8 +103,7 @@ mod imp {
         let path = std::ffi::CString::new(path.into_os_string().into_vec()).ok()?;
         // SAFETY: a NUL-terminated path; RTLD_NOLOAD only takes a reference to a library that is
         // already loaded (this one: the code running now), it never runs initialisers.
-        let handle =
-            unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_LAZY | libc::RTLD_NOLOAD) };
+        let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_LAZY | libc::RTLD_NOLOAD) };
         (!handle.is_null()).then_some(Pin(handle))
     }
 

@@ -321,10 +321,13 @@ impl<In: UreqTransport> Connector<In> for LookupThenTcp {
         }
         let scheme = details.uri.scheme().ok_or(ureq::Error::HostNotFound)?;
         let authority = details.uri.authority().ok_or(ureq::Error::HostNotFound)?;
-        let host_port = DefaultResolver::host_and_port(scheme, authority)
-            .ok_or(ureq::Error::HostNotFound)?;
+        let host_port =
+            DefaultResolver::host_and_port(scheme, authority).ok_or(ureq::Error::HostNotFound)?;
         let mut addrs = details.resolver.empty();
-        let found = bounded_lookup(move || host_port.to_socket_addrs().map(Iterator::collect), self.limit)?;
+        let found = bounded_lookup(
+            move || host_port.to_socket_addrs().map(Iterator::collect),
+            self.limit,
+        )?;
         // ureq keeps at most 16 addresses (its `MAX_ADDRS`, the size of the list).
         let family = details.config.ip_family();
         for addr in family.keep_wanted(found.into_iter()).take(16) {
@@ -405,7 +408,9 @@ where
 }
 
 fn lock_abandoned() -> std::sync::MutexGuard<'static, Vec<Abandoned>> {
-    ABANDONED.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    ABANDONED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Joins the abandoned lookup threads that have finished and releases their pins. Run at the
@@ -589,7 +594,11 @@ mod tests {
         let here: SocketAddr = "127.0.0.1:80".parse().unwrap();
         let quick = bounded_lookup(move || Ok(vec![here]), Duration::from_secs(5));
         assert_eq!(quick.unwrap(), vec![here]);
-        assert_eq!(abandoned_lookups(), 0, "a lookup that ended in time is joined");
+        assert_eq!(
+            abandoned_lookups(),
+            0,
+            "a lookup that ended in time is joined"
+        );
 
         let slow = bounded_lookup(
             move || {
