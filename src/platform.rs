@@ -131,11 +131,11 @@ mod imp {
     use std::os::windows::ffi::OsStringExt;
     use std::path::PathBuf;
 
-    use windows_sys::Win32::Foundation::HMODULE;
+    use windows_sys::Win32::Foundation::{FreeLibrary, HMODULE};
     use windows_sys::Win32::Globalization::GetACP;
     use windows_sys::Win32::System::LibraryLoader::{
-        FreeLibrary, GetModuleFileNameW, GetModuleHandleExW,
-        GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+        GetModuleFileNameW, GetModuleHandleExW, GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+        GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
     };
 
     use crate::charset::Charset;
