@@ -2,10 +2,11 @@
 //! (to find `OneTrans.ini` and the `log` folder beside it) and the ANSI code page.
 //!
 //! It also closes the library's pooled connections when the library is unloaded (`dlclose`,
-//! `FreeLibrary`): an ELF destructor on Unix, `DllMain` on Windows.
+//! `FreeLibrary`): an ELF destructor on Unix, `DllMain` on Windows; and it can pin the library in
+//! memory ([`ModulePin`]) while a helper thread of it may still run.
 //!
 //! Besides [`crate::ffi`] and the SIMD engines of [`crate::sm4`], this is the only module with
-//! `unsafe`: two read-only OS queries.
+//! `unsafe`: read-only OS queries, and taking and releasing a reference to the library itself.
 
 use std::path::PathBuf;
 
@@ -28,6 +29,31 @@ pub fn default_charset() -> Charset {
     imp::default_charset()
 }
 
+/// A reference the library holds to itself, so that the host's `dlclose`/`FreeLibrary` does not
+/// unmap it while a thread of the library still runs (see `transport::bounded_lookup`).
+/// Dropping it releases the reference.
+///
+/// Drop it only from inside a call into the library: the host holds its own reference then, so
+/// the release never unloads the code that is running. Pinning, rather than waiting in the
+/// unload hook, because the hooks run under the loader lock (`DllMain`; glibc's `dlclose`),
+/// where waiting for a thread can deadlock: a Windows thread needs that lock to exit.
+#[derive(Debug)]
+pub struct ModulePin(imp::Pin);
+
+impl ModulePin {
+    /// Takes a reference to this library; `None` when the OS cannot tell which module this is
+    /// (for example when linked statically into a program, which cannot be unloaded anyway).
+    pub fn new() -> Option<ModulePin> {
+        imp::pin().map(ModulePin)
+    }
+}
+
+impl Drop for ModulePin {
+    fn drop(&mut self) {
+        imp::unpin(&self.0);
+    }
+}
+
 /// Called once when the library is unloaded (and, on Unix, at process exit): closes the pooled
 /// connections. Never unwinds into the loader.
 fn on_unload() {
@@ -37,7 +63,7 @@ fn on_unload() {
 #[cfg(unix)]
 mod imp {
     use std::ffi::{CStr, OsStr};
-    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
     use std::path::PathBuf;
 
     use crate::charset::Charset;
@@ -61,6 +87,32 @@ mod imp {
         Charset::Utf8
     }
 
+    /// A `dlopen` handle to this library.
+    #[derive(Debug)]
+    pub struct Pin(*mut libc::c_void);
+
+    // SAFETY: a dlopen handle is a process-wide token, usable from any thread.
+    unsafe impl Send for Pin {}
+    // SAFETY: as above; `Pin` has no interior mutability.
+    unsafe impl Sync for Pin {}
+
+    /// `dlopen` of this library's own file with `RTLD_NOLOAD`: no new load, one more reference
+    /// to the loaded one.
+    pub fn pin() -> Option<Pin> {
+        let path = library_path()?;
+        let path = std::ffi::CString::new(path.into_os_string().into_vec()).ok()?;
+        // SAFETY: a NUL-terminated path; RTLD_NOLOAD only takes a reference to a library that is
+        // already loaded (this one: the code running now), it never runs initialisers.
+        let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_LAZY | libc::RTLD_NOLOAD) };
+        (!handle.is_null()).then_some(Pin(handle))
+    }
+
+    pub fn unpin(pin: &Pin) {
+        // SAFETY: a handle from dlopen, closed once (only from `ModulePin`'s drop); the caller
+        // holds another reference, so this does not unload the library.
+        unsafe { libc::dlclose(pin.0) };
+    }
+
     /// An ELF destructor: runs when the library is unmapped (`dlclose` of the last handle) and
     /// at process exit.
     #[used]
@@ -79,7 +131,7 @@ mod imp {
     use std::os::windows::ffi::OsStringExt;
     use std::path::PathBuf;
 
-    use windows_sys::Win32::Foundation::HMODULE;
+    use windows_sys::Win32::Foundation::{FreeLibrary, HMODULE};
     use windows_sys::Win32::Globalization::GetACP;
     use windows_sys::Win32::System::LibraryLoader::{
         GetModuleFileNameW, GetModuleHandleExW, GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
@@ -113,6 +165,34 @@ mod imp {
         Some(PathBuf::from(OsString::from_wide(&buf[..n])))
     }
 
+    /// A counted reference to this DLL.
+    #[derive(Debug)]
+    pub struct Pin(HMODULE);
+
+    // SAFETY: a module handle is a process-wide token, usable from any thread.
+    unsafe impl Send for Pin {}
+    // SAFETY: as above; `Pin` has no interior mutability.
+    unsafe impl Sync for Pin {}
+
+    /// `GetModuleHandleExW` with `FROM_ADDRESS` and without `UNCHANGED_REFCOUNT`: one more
+    /// reference to this DLL, as `LoadLibrary` would take.
+    pub fn pin() -> Option<Pin> {
+        let mut module: HMODULE = std::ptr::null_mut();
+        let here = pin as *const u16;
+        // SAFETY: with FROM_ADDRESS the second argument is only used as an address inside this
+        // module; the reference taken is released by `unpin`.
+        let ok = unsafe {
+            GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, here, &mut module)
+        };
+        (ok != 0 && !module.is_null()).then_some(Pin(module))
+    }
+
+    pub fn unpin(pin: &Pin) {
+        // SAFETY: releases the reference `pin` took, once (only from `ModulePin`'s drop); the
+        // caller holds another reference, so this does not unload the DLL.
+        unsafe { FreeLibrary(pin.0) };
+    }
+
     pub fn default_charset() -> Charset {
         // SAFETY: GetACP takes no arguments and only reads a process setting.
         match unsafe { GetACP() } {
@@ -124,6 +204,11 @@ mod imp {
     /// The DLL entry point the C runtime calls. On `FreeLibrary` (`DLL_PROCESS_DETACH` with a
     /// NULL `reserved`) it closes the pooled connections; at process termination (`reserved`
     /// not NULL) it does nothing, as Windows advises.
+    ///
+    /// It never waits for a thread: it runs under the loader lock, which an exiting thread needs
+    /// (`DLL_THREAD_DETACH`), so a wait here can deadlock. A DNS lookup thread a call stopped
+    /// waiting for holds a [`super::ModulePin`] instead: while it runs, `FreeLibrary` does not
+    /// bring the count to zero and this is not called.
     #[no_mangle]
     extern "system" fn DllMain(
         _module: HMODULE,
@@ -143,6 +228,15 @@ mod imp {
     pub fn library_path() -> Option<std::path::PathBuf> {
         None
     }
+
+    #[derive(Debug)]
+    pub struct Pin;
+
+    pub fn pin() -> Option<Pin> {
+        None
+    }
+
+    pub fn unpin(_: &Pin) {}
 
     pub fn default_charset() -> crate::charset::Charset {
         crate::charset::Charset::Utf8

@@ -145,10 +145,7 @@ pub fn open_response(
             .get("respMsg")
             .and_then(Value::as_str)
             .unwrap_or("");
-        return Err(Error::new(
-            ErrorKind::Rejected(clean_code(&resp_code)),
-            rejection_message(&resp_code, msg),
-        ));
+        return Err(portal_rejection(&resp_code, msg));
     }
     if let Some(Value::String(echoed)) = envelope.get("appId") {
         if echoed != app_id {
@@ -250,18 +247,58 @@ fn business_code(envelope: &Map) -> Result<Value, Error> {
     }
 }
 
-/// A portal code is echoed as a C string: keep it short and printable.
-fn clean_code(code: &str) -> String {
-    let cleaned: String = code
-        .chars()
-        .filter(|c| c.is_ascii_graphic())
-        .take(32)
-        .collect();
-    if cleaned.is_empty() {
-        codes::BAD_RESPONSE.to_owned()
-    } else {
-        cleaned
+/// The longest portal `respCode` passed through (spec section 7, since 1.1).
+const MAX_PORTAL_CODE: usize = 32;
+
+/// Whether a portal `respCode` may be passed through to the caller: 1 to 32 printable ASCII
+/// characters, no space, no control character (spec section 7, since 1.1). Nothing is cleaned
+/// or trimmed: `"000000 "` is not `000000`, it is a malformed answer.
+fn passable_code(code: &str) -> bool {
+    (1..=MAX_PORTAL_CODE).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The failure for a portal answer whose `respCode` is not `000000` (an unsigned rejection),
+/// by spec section 7 (since 1.1):
+/// * a code that cannot be passed through is a malformed answer, `000002`;
+/// * the portal's own `000100` (外部接口存在问题: its upstream failed after it received the
+///   request) is `000001`, outcome unknown, with the portal's code and message in the message:
+///   the local `000100` promises that nothing was delivered, which the portal's cannot;
+/// * any other code is passed through as it came, with `respMsg`, also when it equals one of the
+///   library's own codes (`000102`, `000105`...: the portal's own rejections).
+///
+/// A code equal to `000000` never gets here: that answer is verified (and `000000` is only ever
+/// returned for a verified answer).
+fn portal_rejection(code: &str, msg: &str) -> Error {
+    if !passable_code(code) {
+        return Error::new(
+            ErrorKind::BadResponse,
+            format!(
+                "门户应答的 respCode {} 不合规（须为 1 到 {MAX_PORTAL_CODE} 个可打印 ASCII 字符，不含空格和控制字符），按格式错误处理，请联系门户运维 (the answer's respCode is malformed: it must be 1 to {MAX_PORTAL_CODE} printable ASCII characters without spaces) {}",
+                shown_code(code),
+                preview(msg.as_bytes())
+            ),
+        );
     }
+    if code == codes::NOT_DELIVERED {
+        return Error::new(
+            ErrorKind::OutcomeUnknown,
+            format!(
+                "门户返回 {code}：{msg}。门户已收到请求，但其后端接口出错，交易结果未知：请先查询交易状态，不要直接重试 (the portal answered {code}: it received the request and its upstream failed; outcome unknown, query before retrying)"
+            ),
+        );
+    }
+    Error::new(
+        ErrorKind::Rejected(code.to_owned()),
+        rejection_message(code, msg),
+    )
+}
+
+/// A malformed `respCode` for a message: quoted, with spaces and control characters visible as
+/// escapes, at most 40 characters of it.
+fn shown_code(code: &str) -> String {
+    let head: String = code.chars().take(40).collect();
+    let more = if head.len() < code.len() { "…" } else { "" };
+    format!("\"{}{more}\"", head.escape_debug())
 }
 
 fn rejection_message(code: &str, msg: &str) -> String {
@@ -399,4 +436,74 @@ pub fn rejection(resp_code: &str, resp_msg: &str) -> String {
     envelope.insert("respCode".into(), resp_code.into());
     envelope.insert("respMsg".into(), resp_msg.into());
     json::compact(&Value::Object(envelope))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const APP_ID: &str = "0123456789ABCDEF0123456789ABCDEF";
+
+    /// The code and message a portal answer with no signature gives.
+    fn answer_to(body: &str) -> (String, String) {
+        let app_key = AppKey::new("k");
+        let key = DataKey::derive(APP_ID, &app_key);
+        let error = open_response(body.as_bytes(), APP_ID, &key, &app_key, "n")
+            .expect_err("an unsigned answer never succeeds");
+        (error.code().to_owned(), error.message)
+    }
+
+    fn rejection_with(code: &str) -> String {
+        json::compact(&Value::Object({
+            let mut m = Map::new();
+            m.insert("respCode".into(), code.into());
+            m.insert("respMsg".into(), "门户的说明".into());
+            m
+        }))
+    }
+
+    #[test]
+    fn a_code_that_is_not_exactly_passable_is_malformed() {
+        let long = "9".repeat(33);
+        for code in [
+            "000000 ",
+            " 000000",
+            "000000\t",
+            "0000\u{0}00",
+            "000000\n",
+            "",
+            " ",
+            "010 010",
+            "０００１００",
+            "000100 ",
+            &long,
+        ] {
+            let (got, message) = answer_to(&rejection_with(code));
+            assert_eq!(got, "000002", "{code:?}: {message}");
+            assert!(message.contains("respCode"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_passable_code_is_passed_through_as_it_came() {
+        let longest = "9".repeat(32);
+        for code in [
+            "010010", "404404", "-8", "A", "x~!", &longest, // the portal's own rejections
+            "000102", "000105", "000101", "000001", "000002", "000003", "000106", "444444",
+        ] {
+            let (got, message) = answer_to(&rejection_with(code));
+            assert_eq!(got, code, "{message}");
+            assert!(message.contains("门户的说明"), "{message}");
+        }
+        let (got, _) = answer_to(r#"{"respCode":100,"respMsg":"m"}"#);
+        assert_eq!(got, "100", "a number is passed through as its text");
+    }
+
+    #[test]
+    fn the_portals_000100_is_outcome_unknown_with_its_code_and_message() {
+        let (got, message) = answer_to(r#"{"respCode":"000100","respMsg":"外部接口存在问题"}"#);
+        assert_eq!(got, codes::OUTCOME_UNKNOWN);
+        assert!(message.contains("000100：外部接口存在问题"), "{message}");
+        assert!(message.contains("查询"), "{message}");
+    }
 }

@@ -10,16 +10,19 @@
 use std::cell::Cell;
 use std::fmt;
 use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
 
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::time::Duration as UreqDuration;
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout,
-    Transport as UreqTransport,
+    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, NextTimeout, RustlsConnector,
+    TcpConnector, Transport as UreqTransport,
 };
 use ureq::Agent;
 
@@ -117,12 +120,20 @@ impl HttpTransport {
             .timeout_recv_body(Some(settings.read_timeout))
             .user_agent(concat!("onetrans/", env!("CARGO_PKG_VERSION")))
             .build();
-        let connector = DefaultConnector::new().chain(SentTracker {
-            proxied: proxy.is_some(),
-        });
-        let resolver = BoundedResolver {
+        // ureq's default chain (CONNECT proxy, TCP, rustls) with the host name lookup moved
+        // into the TCP step, so that it runs only when a new connection is made, and the
+        // tracker of sent bytes at the end.
+        let connector = ()
+            .chain(ConnectProxyConnector::default())
+            .chain(LookupThenTcp {
+                limit: settings.connect_timeout,
+            })
+            .chain(RustlsConnector::default())
+            .chain(SentTracker {
+                proxied: proxy.is_some(),
+            });
+        let resolver = DeferredResolver {
             inner: DefaultResolver::default(),
-            limit: settings.connect_timeout,
         };
         Ok(HttpTransport {
             agent: Agent::with_parts(config, connector, resolver),
@@ -152,6 +163,7 @@ impl HttpTransport {
 
 impl Transport for HttpTransport {
     fn post(&self, url: &str, body: &[u8]) -> Result<HttpAnswer, Error> {
+        release_finished_lookups();
         REQUEST_SENT.set(false);
         let result = self.exchange(url, body);
         let sent = REQUEST_SENT.replace(false);
@@ -161,33 +173,33 @@ impl Transport for HttpTransport {
 
 /// Turns a ureq error into the call's failure. `sent`: whether any request byte reached a
 /// socket.
+///
+/// "Sent" is decided first: once a byte of the request went out, the portal may have it, so no
+/// error after that (whatever ureq calls it) can be `000105` "nothing was sent" or `000100`.
+/// Only an oversized answer has a code of its own then (`000002`, spec section 7).
 fn classify(error: &ureq::Error, sent: bool, url: &str, limit: u64) -> Error {
     use ureq::Error as E;
-    match error {
-        E::BadUri(_) | E::Http(_) => {
-            return Error::bad_input(format!(
-                "serverAddr \"{url}\" 无法使用：{error} (serverAddr is not a usable URL)"
-            ))
-        }
-        E::BodyExceedsLimit(_) => {
-            return Error::new(
-                ErrorKind::BadResponse,
-                format!("门户应答超过 {limit} 字节上限（maxResponseBytes），已丢弃 (the answer is over the {limit}-byte limit)"),
-            )
-        }
-        _ => {}
+    if let E::BodyExceedsLimit(_) = error {
+        return Error::new(
+            ErrorKind::BadResponse,
+            format!("门户应答超过 {limit} 字节上限（maxResponseBytes），已丢弃 (the answer is over the {limit}-byte limit)"),
+        );
     }
     let detail = describe(error);
     if sent {
-        Error::new(
+        return Error::new(
             ErrorKind::OutcomeUnknown,
             format!("请求已发出，但没有收到完整应答（{detail}）：交易结果未知，请先查询交易状态，不要直接重试 (the request was sent but no complete answer came back: outcome unknown, query before retrying)"),
-        )
-    } else {
-        Error::new(
+        );
+    }
+    match error {
+        E::BadUri(_) | E::Http(_) => Error::bad_input(format!(
+            "serverAddr \"{url}\" 无法使用：{error} (serverAddr is not a usable URL)"
+        )),
+        _ => Error::new(
             ErrorKind::NotDelivered,
             format!("无法连接医保支付门户（{detail}），请求未发出，可以重试；请检查网络、serverAddr、代理和证书设置 (could not reach the portal; the request was not sent and is safe to retry)"),
-        )
+        ),
     }
 }
 
@@ -248,21 +260,20 @@ fn describe_tls(error: &rustls::Error) -> String {
     }
 }
 
-/// ureq's resolver, with the lookup of a host name bounded by `connectTimeoutMs`.
+/// ureq's resolver, which looks nothing up: an IP address becomes its socket address on the
+/// calling thread, and a host name is left unresolved (no address) for [`LookupThenTcp`].
 ///
-/// ureq bounds a lookup only by a resolve timeout of its own; without one, `getaddrinfo` blocks
-/// for as long as the system's resolver retries (glibc: 5 s times 2 attempts per name server),
-/// far past `connectTimeoutMs`. With the bound, a host name is looked up on a helper thread that
-/// the call stops waiting for after `connectTimeoutMs` (`000100`: nothing was sent). An IP
-/// address needs no lookup and stays on the calling thread: no thread for the usual
-/// `serverAddr`.
+/// ureq resolves the host before it looks in its connection pool, so a lookup here would run on
+/// every call, also when a pooled connection is reused. Deferred to the TCP step of the chain,
+/// it runs only when a new connection is made. With an HTTP proxy, ureq passes no address for
+/// the target either (the proxy resolves it), and the proxy's own host goes through this
+/// resolver and [`LookupThenTcp`] like a target's.
 #[derive(Debug)]
-struct BoundedResolver {
+struct DeferredResolver {
     inner: DefaultResolver,
-    limit: Duration,
 }
 
-impl Resolver for BoundedResolver {
+impl Resolver for DeferredResolver {
     fn resolve(
         &self,
         uri: &ureq::http::Uri,
@@ -275,17 +286,155 @@ impl Resolver for BoundedResolver {
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
             .is_ok();
-        let timeout = if literal || *timeout.after <= self.limit {
-            timeout
-        } else {
-            NextTimeout {
-                after: self.limit.into(),
-                reason: ureq::Timeout::Resolve,
-                ..timeout
-            }
+        if !literal {
+            return Ok(self.empty());
+        }
+        // Without a timeout, ureq's resolver parses the address on this thread (no helper
+        // thread, no lookup) and checks the URL as it always does.
+        let sync = NextTimeout {
+            after: UreqDuration::NotHappening,
+            ..timeout
         };
-        self.inner.resolve(uri, config, timeout)
+        self.inner.resolve(uri, config, sync)
     }
+}
+
+/// ureq's TCP connector, preceded by the lookup of a host name [`DeferredResolver`] left
+/// unresolved, bounded by `connectTimeoutMs` ([`bounded_lookup`]). Runs only for a new
+/// connection: a reused pooled connection needs neither.
+#[derive(Debug)]
+struct LookupThenTcp {
+    limit: Duration,
+}
+
+impl<In: UreqTransport> Connector<In> for LookupThenTcp {
+    type Out = <TcpConnector as Connector<In>>::Out;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let tcp = TcpConnector::default();
+        if chained.is_some() || !details.addrs.is_empty() {
+            return tcp.connect(details, chained);
+        }
+        let scheme = details.uri.scheme().ok_or(ureq::Error::HostNotFound)?;
+        let authority = details.uri.authority().ok_or(ureq::Error::HostNotFound)?;
+        let host_port =
+            DefaultResolver::host_and_port(scheme, authority).ok_or(ureq::Error::HostNotFound)?;
+        let mut addrs = details.resolver.empty();
+        let found = bounded_lookup(
+            move || host_port.to_socket_addrs().map(Iterator::collect),
+            self.limit,
+        )?;
+        // ureq keeps at most 16 addresses (its `MAX_ADDRS`, the size of the list).
+        let family = details.config.ip_family();
+        for addr in family.keep_wanted(found.into_iter()).take(16) {
+            addrs.push(addr);
+        }
+        if addrs.is_empty() {
+            return Err(ureq::Error::HostNotFound);
+        }
+        let resolved = ConnectionDetails {
+            uri: details.uri,
+            addrs,
+            config: details.config,
+            request_level: details.request_level,
+            resolver: details.resolver,
+            now: details.now,
+            timeout: details.timeout,
+            current_time: details.current_time.clone(),
+            run_connector: details.run_connector.clone(),
+            register_shutdown: details.register_shutdown.clone(),
+        };
+        tcp.connect(&resolved, None)
+    }
+}
+
+/// A lookup thread the call stopped waiting for, and the pin that keeps the library loaded
+/// while it runs.
+struct Abandoned {
+    thread: JoinHandle<()>,
+    _pin: Option<crate::platform::ModulePin>,
+}
+
+/// The lookup threads calls stopped waiting for, until they are found finished.
+static ABANDONED: Mutex<Vec<Abandoned>> = Mutex::new(Vec::new());
+
+/// Runs `lookup` (the system resolver's, for a host and port), waiting at most `limit`.
+///
+/// `getaddrinfo` cannot be cancelled and, with a resolver that does not answer, blocks for as
+/// long as the system retries (glibc: 5 s times 2 attempts per name server), far past
+/// `connectTimeoutMs`; so it runs on a helper thread, and the call stops waiting after `limit`
+/// (`000100`: nothing was sent). No helper thread is ever left running in a library that can
+/// be unloaded:
+/// * a lookup that ends in time is joined before the call goes on;
+/// * a lookup the call stops waiting for pins the library in memory
+///   ([`crate::platform::ModulePin`]): a `dlclose`/`FreeLibrary` of the host then does not unmap
+///   it, so the thread cannot return into unmapped code. The pin is released by a later call
+///   that finds the thread finished ([`release_finished_lookups`]); a pin is always released
+///   from inside a call, while the host holds its own reference, so that release never unloads.
+///   Without a later call the library stays loaded until the process exits.
+///
+/// The unload hooks cannot wait for the thread instead: `DllMain` runs under the loader lock,
+/// which a thread needs to exit (`DLL_THREAD_DETACH`), and glibc runs ELF destructors under its
+/// own loader lock.
+fn bounded_lookup<F>(lookup: F, limit: Duration) -> Result<Vec<SocketAddr>, ureq::Error>
+where
+    F: FnOnce() -> io::Result<Vec<SocketAddr>> + Send + 'static,
+{
+    release_finished_lookups();
+    let (tx, rx) = mpsc::sync_channel(1);
+    let thread = std::thread::Builder::new()
+        .name("onetrans-dns".into())
+        .spawn(move || {
+            let _ = tx.send(lookup());
+        })
+        .map_err(ureq::Error::Io)?;
+    match rx.recv_timeout(limit) {
+        Ok(found) => {
+            // The thread has sent its result and is ending: wait for it, so that nothing of it
+            // runs once the call has returned (the host may unload the library then).
+            let _ = thread.join();
+            found.map_err(ureq::Error::Io)
+        }
+        Err(_) => {
+            let pin = crate::platform::ModulePin::new();
+            lock_abandoned().push(Abandoned { thread, _pin: pin });
+            Err(ureq::Error::Timeout(ureq::Timeout::Resolve))
+        }
+    }
+}
+
+fn lock_abandoned() -> std::sync::MutexGuard<'static, Vec<Abandoned>> {
+    ABANDONED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Joins the abandoned lookup threads that have finished and releases their pins. Run at the
+/// start of every call: cheap (an empty list) unless a lookup timed out earlier.
+fn release_finished_lookups() {
+    let finished: Vec<Abandoned> = {
+        let mut abandoned = lock_abandoned();
+        if abandoned.is_empty() {
+            return;
+        }
+        let (done, running) = abandoned.drain(..).partition(|a| a.thread.is_finished());
+        *abandoned = running;
+        done
+    };
+    for entry in finished {
+        let _ = entry.thread.join();
+        // Dropping the entry releases its pin (outside the lock).
+    }
+}
+
+/// How many lookup threads that calls stopped waiting for are still running (or not yet found
+/// finished by a call).
+pub fn abandoned_lookups() -> usize {
+    lock_abandoned().len()
 }
 
 /// The last connector of the chain: wraps each connection to note when request bytes go out.
@@ -298,17 +447,17 @@ struct SentTracker {
     proxied: bool,
 }
 
-impl Connector<Box<dyn UreqTransport>> for SentTracker {
+impl<In: UreqTransport> Connector<In> for SentTracker {
     type Out = Tracked;
 
     fn connect(
         &self,
         details: &ConnectionDetails,
-        chained: Option<Box<dyn UreqTransport>>,
+        chained: Option<In>,
     ) -> Result<Option<Tracked>, ureq::Error> {
         let proxy_hop = self.proxied && details.config.proxy().is_none();
         Ok(chained.map(|inner| Tracked {
-            inner,
+            inner: Box::new(inner),
             track: !proxy_hop,
         }))
     }
@@ -402,5 +551,72 @@ fn trusted_roots(ca_file: Option<&Path>) -> Result<Vec<Certificate<'static>>, Er
 pub fn shut_down_shared() {
     if let Some(Ok(transport)) = SHARED.get() {
         transport.agent.clone().shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_after_sending_is_never_bad_input() {
+        let url = "http://127.0.0.1:1/api";
+        let bad_uri = || ureq::Error::BadUri("bad".into());
+        let http = || {
+            let e = ureq::http::Request::builder()
+                .method("BAD METHOD")
+                .body(())
+                .unwrap_err();
+            ureq::Error::Http(e)
+        };
+        for error in [bad_uri(), http()] {
+            assert_eq!(
+                classify(&error, true, url, 10).kind,
+                ErrorKind::OutcomeUnknown,
+                "{error:?} after sending"
+            );
+            assert_eq!(
+                classify(&error, false, url, 10).kind,
+                ErrorKind::BadInput,
+                "{error:?} before sending"
+            );
+        }
+        let io = ureq::Error::Io(io::Error::from(io::ErrorKind::ConnectionReset));
+        assert_eq!(classify(&io, true, url, 10).kind, ErrorKind::OutcomeUnknown);
+        assert_eq!(classify(&io, false, url, 10).kind, ErrorKind::NotDelivered);
+        let big = ureq::Error::BodyExceedsLimit(10);
+        assert_eq!(classify(&big, true, url, 10).kind, ErrorKind::BadResponse);
+    }
+
+    /// One test for the abandoned-lookup list: it is process-wide.
+    #[test]
+    fn a_lookup_past_its_limit_is_abandoned_then_released() {
+        let here: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let quick = bounded_lookup(move || Ok(vec![here]), Duration::from_secs(5));
+        assert_eq!(quick.unwrap(), vec![here]);
+        assert_eq!(
+            abandoned_lookups(),
+            0,
+            "a lookup that ended in time is joined"
+        );
+
+        let slow = bounded_lookup(
+            move || {
+                std::thread::sleep(Duration::from_millis(300));
+                Ok(vec![here])
+            },
+            Duration::from_millis(20),
+        );
+        assert!(
+            matches!(slow, Err(ureq::Error::Timeout(ureq::Timeout::Resolve))),
+            "{slow:?}"
+        );
+        assert_eq!(abandoned_lookups(), 1, "the slow lookup is still running");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while abandoned_lookups() > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            release_finished_lookups();
+        }
+        assert_eq!(abandoned_lookups(), 0, "released once it finished");
     }
 }

@@ -88,6 +88,9 @@ enum Setup {
     DnsNxdomain,
     /// A name whose in-namespace resolver never answers.
     DnsSilent,
+    /// As [`Setup::DnsSilent`], through `libonetrans.so` loaded with `dlopen`, which is closed
+    /// while the lookup still hangs.
+    DnsSilentUnload,
     /// A loopback listener whose accept backlog is full, so SYNs are dropped.
     BacklogFull,
     /// The simulator's URL-selected fault.
@@ -142,6 +145,16 @@ const ROWS: &[Row] = &[
         fault: "DNS server that never answers",
         how: "as above, the resolver reads the queries and never answers",
         setup: Setup::DnsSilent,
+        code: "000100",
+        mentions: "域名解析",
+        wait: Wait::Connect,
+        delivered: false,
+    },
+    Row {
+        id: "dns_silent_unload",
+        fault: "the library is unloaded while its DNS lookup still hangs",
+        how: "as above, through `libonetrans.so` loaded with `dlopen`: the call, then `dlclose` at once, then 15 s of the process (the system resolver gives up after about 10 s), then `dlopen` again for the next call",
+        setup: Setup::DnsSilentUnload,
         code: "000100",
         mentions: "域名解析",
         wait: Wait::Connect,
@@ -254,6 +267,26 @@ const ROWS: &[Row] = &[
         setup: Setup::Portal("oversize=1000000"),
         code: "000002",
         mentions: "262144",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "portal_000100",
+        fault: "the portal answers its own `000100` (外部接口存在问题: it received the request, its upstream failed)",
+        how: "`/_fault/upstream`: HTTP 200, the unsigned `{\"respCode\":\"000100\",\"respMsg\":\"外部接口存在问题\"}`; the portal's code and message go into the output's `message`",
+        setup: Setup::Portal("upstream"),
+        code: "000001",
+        mentions: "000100：外部接口存在问题",
+        wait: Wait::Nothing,
+        delivered: true,
+    },
+    Row {
+        id: "spaced_code",
+        fault: "an unsigned rejection whose `respCode` is `\"000000 \"` (a trailing space; anyone on a plain-HTTP path can send it)",
+        how: "`/_fault/spacedcode`: never trimmed, never `000000`",
+        setup: Setup::Portal("spacedcode"),
+        code: "000002",
+        mentions: "respCode",
         wait: Wait::Nothing,
         delivered: true,
     },
@@ -399,6 +432,7 @@ row_tests!(
     refused,
     dns_nxdomain,
     dns_silent,
+    dns_silent_unload,
     connect_timeout,
     slow,
     close,
@@ -409,6 +443,8 @@ row_tests!(
     status_503,
     not_json,
     no_resp_code,
+    portal_000100,
+    spaced_code,
     oversize,
     bad_sign,
     bad_nonce,
@@ -489,7 +525,7 @@ fn run_row(id: &str) {
         return;
     }
     let seen = match row.setup {
-        Setup::DnsNxdomain | Setup::DnsSilent => match in_namespace(row) {
+        Setup::DnsNxdomain | Setup::DnsSilent | Setup::DnsSilentUnload => match in_namespace(row) {
             Some(seen) => seen,
             None => return,
         },
@@ -591,6 +627,16 @@ fn observe(row: &Row) -> Observed {
             let (c, o, e) = timed(&url);
             (c, o, e, None)
         }
+        Setup::DnsSilentUnload => {
+            let dns = UdpSocket::bind("127.0.0.1:53").expect("port 53 in the test's namespace");
+            std::thread::spawn(move || serve_dns(&dns, false));
+            let url = format!(
+                "http://onetrans-fault-matrix.invalid:{}{PUSH_MSG}",
+                portal.addr().port()
+            );
+            let (c, o, e) = unload_during_lookup(&url, &order, &portal.url(PUSH_MSG), row.id);
+            (c, o, e, None)
+        }
         Setup::Portal(fault) => {
             let (c, o, e) = timed(&portal.fault_url(fault, PUSH_MSG));
             (c, o, e, delivered())
@@ -622,6 +668,86 @@ fn observe(row: &Row) -> Observed {
         delivered,
         next_call,
     }
+}
+
+type MobileTransFn =
+    unsafe extern "C" fn(*const std::ffi::c_char, *mut std::ffi::c_char) -> *const std::ffi::c_char;
+
+/// One call through a `dlopen`ed `libonetrans.so`, on a thread of its own that ends before this
+/// returns (a calling thread that lives on keeps the library's thread-local destructors pending,
+/// and glibc then never unmaps it): the code and the output.
+fn call_loaded(library: &libloading::Library, input: &str) -> (String, String) {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| call_loaded_here(library, input))
+            .join()
+            .expect("the calling thread")
+    })
+}
+
+fn call_loaded_here(library: &libloading::Library, input: &str) -> (String, String) {
+    // SAFETY: the export has this signature (include/onetrans.h).
+    let mobile_trans: MobileTransFn =
+        *unsafe { library.get::<MobileTransFn>(b"MobileTrans") }.expect("MobileTrans is exported");
+    let input = std::ffi::CString::new(input).unwrap();
+    let mut out = vec![0u8; 65_536];
+    // SAFETY: a NUL-terminated input and a buffer of outBufSize bytes.
+    let code = unsafe { mobile_trans(input.as_ptr(), out.as_mut_ptr().cast()) };
+    // SAFETY: the code is NUL-terminated and valid until the next call on this thread.
+    let code = unsafe { std::ffi::CStr::from_ptr(code) }
+        .to_string_lossy()
+        .into_owned();
+    let text = std::ffi::CStr::from_bytes_until_nul(&out).unwrap();
+    (code, text.to_string_lossy().into_owned())
+}
+
+/// How many mappings of `path` this process has.
+fn mappings_of(path: &Path) -> usize {
+    let real = std::fs::canonicalize(path).unwrap();
+    let real = real.to_string_lossy();
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .filter(|l| l.ends_with(real.as_ref()))
+        .count()
+}
+
+/// The `dns_silent_unload` row: a call whose lookup hangs, through a `dlopen`ed library that is
+/// closed as soon as the call returns. The lookup thread the call left waiting in the system
+/// resolver comes back about 10 s later (glibc: 5 s times 2 attempts); if the library were gone
+/// by then, it would return into unmapped code and kill this process. So this process lives
+/// 15 s more, then loads the library again for a normal call (to `next_url`) and closes it.
+/// Returns the faulted call's code, output and time; prints what stayed mapped.
+fn unload_during_lookup(
+    url: &str,
+    order: &str,
+    next_url: &str,
+    id: &str,
+) -> (String, String, Duration) {
+    let path = built_library_dir().join("libonetrans.so");
+    // SAFETY: loading our own library runs no initialisers beyond Rust's.
+    let library = unsafe { libloading::Library::new(&path) }.expect("dlopen libonetrans.so");
+    let started = Instant::now();
+    let (code, output) = call_loaded(&library, &push_msg(url, order, ""));
+    let elapsed = started.elapsed();
+    library.close().expect("dlclose");
+    let mapped_after_close = mappings_of(&path);
+    std::thread::sleep(Duration::from_secs(15));
+    let mapped_after_wait = mappings_of(&path);
+    // SAFETY: as above.
+    let library = unsafe { libloading::Library::new(&path) }.expect("dlopen again");
+    let (next, next_out) = call_loaded(&library, &push_msg(next_url, &format!("RELOAD-{id}"), ""));
+    assert_eq!(
+        next, "000000",
+        "{id}: the call after loading again: {next_out}"
+    );
+    library.close().expect("dlclose again");
+    println!(
+        "UNLOAD-DURING-LOOKUP mappings of libonetrans.so: after the first dlclose \
+         {mapped_after_close}, 15 s later {mapped_after_wait}, after the second dlclose {}",
+        mappings_of(&path)
+    );
+    (code, output, elapsed)
 }
 
 /// A loopback listener that accepts nothing and whose accept queue is full: the kernel drops
@@ -665,14 +791,130 @@ fn serve_dns(socket: &UdpSocket, nxdomain: bool) {
     }
 }
 
+/// A resolver on 127.0.0.1:53 (inside the test's namespace) that answers every `A` query with
+/// 127.0.0.1 (TTL 0) and every other query with no record, counting the `A` queries.
+fn serve_dns_answering(socket: &UdpSocket, a_queries: &std::sync::atomic::AtomicUsize) {
+    let mut buf = [0u8; 1500];
+    while let Ok((n, from)) = socket.recv_from(&mut buf) {
+        if n < 12 {
+            continue;
+        }
+        // The question: the name's labels, then type and class.
+        let mut end = 12;
+        while end < n && buf[end] != 0 {
+            end += 1 + buf[end] as usize;
+        }
+        if end + 5 > n {
+            continue;
+        }
+        let qtype = u16::from_be_bytes([buf[end + 1], buf[end + 2]]);
+        let mut answer = buf[..end + 5].to_vec();
+        answer[2] = 0x80 | (buf[2] & 0x79);
+        answer[3] = 0x80;
+        answer[4..6].copy_from_slice(&[0, 1]);
+        answer[8..12].fill(0);
+        if qtype == 1 {
+            a_queries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            answer[6..8].copy_from_slice(&[0, 1]);
+            // The name (a pointer to the question's), A, IN, TTL 0, 4 bytes: 127.0.0.1.
+            answer.extend_from_slice(&[0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 127, 0, 0, 1]);
+        } else {
+            answer[6..8].fill(0);
+        }
+        let _ = socket.send_to(&answer, from);
+    }
+}
+
+/// The line on which the child of [`a_pooled_connection_needs_no_lookup`] reports.
+const POOL_RESULT: &str = "POOL-LOOKUPS";
+
+/// A call that reuses a pooled connection to a host name looks nothing up (no helper thread, no
+/// DNS query): two calls to `http://onetrans-pool.test:PORT/...`, in a namespace whose resolver
+/// answers and counts the queries, make one `A` query, not two.
+#[test]
+fn a_pooled_connection_needs_no_lookup() {
+    const ID: &str = "a_pooled_connection_needs_no_lookup";
+    setup();
+    if std::env::var_os(CHILD_ENV).is_some_and(|c| c == ID) {
+        assert_in_namespace();
+        let dns = UdpSocket::bind("127.0.0.1:53").expect("port 53 in the test's namespace");
+        let a_queries = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = a_queries.clone();
+        std::thread::spawn(move || serve_dns_answering(&dns, &counter));
+        let portal = Portal::start(PortalConfig::default()).expect("the simulator starts");
+        let url = format!(
+            "http://onetrans-pool.test:{}{PUSH_MSG}",
+            portal.addr().port()
+        );
+        for i in 0..2 {
+            let (code, out) = mobile_trans(&push_msg(&url, &format!("POOL-{i}"), ""));
+            assert_eq!(code, "000000", "call {i}: {out}");
+        }
+        println!(
+            "{POOL_RESULT}\t{}\t{}",
+            a_queries.load(std::sync::atomic::Ordering::SeqCst),
+            portal.connections_accepted()
+        );
+        return;
+    }
+    if std::env::var_os(CHILD_ENV).is_some() {
+        return;
+    }
+    let Some(stdout) = run_in_namespace(ID) else {
+        return;
+    };
+    let line = stdout
+        .lines()
+        .find_map(|l| l.find(POOL_RESULT).map(|i| &l[i + POOL_RESULT.len()..]))
+        .unwrap_or_else(|| panic!("no result from the child: {stdout}"));
+    let mut fields = line.split('\t').filter(|f| !f.is_empty());
+    let queries: usize = fields.next().unwrap().parse().unwrap();
+    let connections: usize = fields.next().unwrap().parse().unwrap();
+    println!("two calls: {queries} A queries, {connections} connections");
+    assert_eq!(
+        connections, 1,
+        "the second call reused the pooled connection"
+    );
+    assert_eq!(
+        queries, 1,
+        "the call on the pooled connection looked the name up again"
+    );
+}
+
 // --- rows in a network namespace ----------------------------------------------------------------
 
 /// Runs a row in this test binary again, inside a new network and mount namespace; `None` when
 /// namespaces cannot be made here (skipped with a message; a failure under CI).
 fn in_namespace(row: &Row) -> Option<Observed> {
+    let stdout = run_in_namespace(row.id)?;
+    for line in stdout
+        .lines()
+        .filter(|l| l.contains("UNLOAD-DURING-LOOKUP"))
+    {
+        println!("{line}");
+    }
+    let line = stdout
+        .lines()
+        .find_map(|l| l.find(CHILD_RESULT).map(|i| &l[i + CHILD_RESULT.len()..]))
+        .unwrap_or_else(|| panic!("no result from the child: {stdout}"));
+    let mut fields = line.trim_start_matches('\t').splitn(4, '\t');
+    let mut next = || fields.next().unwrap_or_default().to_owned();
+    let (code, millis, next_call, output) = (next(), next(), next(), next());
+    Some(Observed {
+        code,
+        output,
+        elapsed: Duration::from_millis(millis.parse().unwrap()),
+        delivered: None,
+        next_call,
+    })
+}
+
+/// Runs the test `id` of this binary again, inside a new network and mount namespace, with
+/// [`CHILD_ENV`] set to `id`, and returns its standard output; `None` when namespaces cannot be
+/// made here (skipped with a message; a failure under CI).
+fn run_in_namespace(id: &str) -> Option<String> {
     let root = unsafe { libc::geteuid() } == 0;
-    let dir =
-        std::env::temp_dir().join(format!("onetrans-netns-{}-{}", row.id, std::process::id()));
+    let dir = std::env::temp_dir().join(format!("onetrans-netns-{}-{}", id, std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let resolv = dir.join("resolv.conf");
     let hosts = dir.join("hosts");
@@ -706,9 +948,8 @@ exec "$@""#;
         .unwrap_or(false);
     if !probe_ok {
         eprintln!(
-            "SKIPPED {}: cannot make a network namespace here (needs root or unprivileged user \
-             namespaces, unshare(1) and ip(8)); the DNS rows of the fault matrix did not run",
-            row.id
+            "SKIPPED {id}: cannot make a network namespace here (needs root or unprivileged user \
+             namespaces, unshare(1) and ip(8)); the DNS rows of the fault matrix did not run"
         );
         assert!(
             std::env::var_os("CI").is_none(),
@@ -723,31 +964,18 @@ exec "$@""#;
         .args(["sh", "-c", script, "sh"])
         .args([&resolv, &hosts, &nsswitch])
         .arg(std::env::current_exe().unwrap())
-        .args([row.id, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, row.id)
+        .args([id, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, id)
         .output()
         .expect("unshare runs");
     let _ = std::fs::remove_dir_all(&dir);
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
         "the child in the namespace failed (the host process must survive): {stdout}\n{stderr}"
     );
-    let line = stdout
-        .lines()
-        .find_map(|l| l.find(CHILD_RESULT).map(|i| &l[i + CHILD_RESULT.len()..]))
-        .unwrap_or_else(|| panic!("no result from the child: {stdout}\n{stderr}"));
-    let mut fields = line.trim_start_matches('\t').splitn(4, '\t');
-    let mut next = || fields.next().unwrap_or_default().to_owned();
-    let (code, millis, next_call, output) = (next(), next(), next(), next());
-    Some(Observed {
-        code,
-        output,
-        elapsed: Duration::from_millis(millis.parse().unwrap()),
-        delivered: None,
-        next_call,
-    })
+    Some(stdout)
 }
 
 /// In the child: the namespace is what the parent asked for.

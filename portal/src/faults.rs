@@ -24,6 +24,8 @@
 //! | body | `status=N` | HTTP status N (200 to 999) with a short text body |
 //! | | `notjson` | HTTP 200 with an HTML body (a proxy's error page) |
 //! | | `norespcode` | HTTP 200 with a JSON object that has no `respCode` |
+//! | | `upstream` | HTTP 200 with the portal's own unsigned `{"respCode":"000100","respMsg":"外部接口存在问题"}`: the portal received the request and its upstream failed (the vendor document's code) |
+//! | | `spacedcode` | HTTP 200 with an unsigned rejection whose `respCode` is `"000000 "` (a trailing space): what anyone on a plain-HTTP path can forge |
 //! | | `oversize=BYTES` | HTTP 200 with a well-formed JSON answer of exactly BYTES bytes (padded `extra`; at least its skeleton's size; at most 1 GiB), streamed |
 //! | timing | `slow=MS` | the answer goes out MS milliseconds (at most 600 000) after the checks ran |
 //! | delivery | `close` | the request is read and processed, then the connection is closed (FIN) with no response at all |
@@ -79,6 +81,10 @@ pub enum Replacement {
     NotJson,
     /// `norespcode`: a JSON object without `respCode`.
     NoRespCode,
+    /// `upstream`: the portal's own `000100` rejection.
+    Upstream,
+    /// `spacedcode`: a rejection whose `respCode` is `"000000 "`.
+    SpacedCode,
     /// `oversize=BYTES`: a JSON answer of this many bytes.
     Oversize(u64),
 }
@@ -188,6 +194,8 @@ fn apply(plan: &mut Plan, spec: &str) -> Result<(), String> {
                 "closeidle" => plan.delivery = Delivery::CloseIdle,
                 "notjson" => plan.replacement = Some(Replacement::NotJson),
                 "norespcode" => plan.replacement = Some(Replacement::NoRespCode),
+                "upstream" => plan.replacement = Some(Replacement::Upstream),
+                "spacedcode" => plan.replacement = Some(Replacement::SpacedCode),
                 "badsign" => plan.answer = Some(AnswerFault::BadSign),
                 "badnonce" => plan.answer = Some(AnswerFault::BadNonce),
                 "badenc" => plan.answer = Some(AnswerFault::BadEnc),
@@ -196,7 +204,7 @@ fn apply(plan: &mut Plan, spec: &str) -> Result<(), String> {
                 "echo" => plan.echo = true,
                 _ => {
                     return Err(format!(
-                        "未知的故障 \"{name}\" / unknown fault \"{name}\"; 可用 / known: slow=MS, close, reset, truncate, closeidle, status=N, notjson, norespcode, oversize=BYTES, badsign, badnonce, badenc, badpad, otherapp, echo"
+                        "未知的故障 \"{name}\" / unknown fault \"{name}\"; 可用 / known: slow=MS, close, reset, truncate, closeidle, status=N, notjson, norespcode, upstream, spacedcode, oversize=BYTES, badsign, badnonce, badenc, badpad, otherapp, echo"
                     ))
                 }
             }
@@ -260,6 +268,13 @@ pub fn mangle(fault: AnswerFault, answer: &str, accepted: &Accepted) -> String {
 /// The `norespcode` body: a JSON object without `respCode`.
 pub const NO_RESP_CODE_BODY: &str = r#"{"code":0,"message":"成功","data":null}"#;
 
+/// The `upstream` body: the portal's own `000100` ("外部接口存在问题", the vendor document's
+/// wording), unsigned as every rejection is.
+pub const UPSTREAM_BODY: &str = r#"{"respCode":"000100","respMsg":"外部接口存在问题"}"#;
+
+/// The `spacedcode` body: an unsigned rejection whose `respCode` is `000000` plus a space.
+pub const SPACED_CODE_BODY: &str = r#"{"respCode":"000000 ","respMsg":"x"}"#;
+
 /// The `notjson` body: what a reverse proxy shows when the portal behind it is down.
 pub const NOT_JSON_BODY: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 
@@ -305,6 +320,14 @@ mod tests {
             Delivery::Reset
         );
         assert!(route("/_fault/echo/x").unwrap().plan.echo);
+        assert_eq!(
+            route("/_fault/upstream/x").unwrap().plan.replacement,
+            Some(Replacement::Upstream)
+        );
+        assert_eq!(
+            route("/_fault/spacedcode/x").unwrap().plan.replacement,
+            Some(Replacement::SpacedCode)
+        );
     }
 
     #[test]
@@ -318,6 +341,7 @@ mod tests {
             "/_fault/status=101/x",
             "/_fault/status=1000/x",
             "/_fault/close=1/x",
+            "/_fault/upstream=1/x",
             "/_fault//x",
         ] {
             assert!(route(bad).is_err(), "{bad}");

@@ -180,6 +180,16 @@ fn content_of(
             JSON,
             Content::Bytes(faults::NO_RESP_CODE_BODY.into()),
         ),
+        Some(Replacement::Upstream) => (
+            StatusCode::OK,
+            JSON,
+            Content::Bytes(faults::UPSTREAM_BODY.into()),
+        ),
+        Some(Replacement::SpacedCode) => (
+            StatusCode::OK,
+            JSON,
+            Content::Bytes(faults::SPACED_CODE_BODY.into()),
+        ),
         Some(Replacement::Oversize(size)) => (
             StatusCode::OK,
             JSON,
