@@ -14,7 +14,7 @@ use onetrans_portal::{apps, business, CertKind, Observer, Portal, PortalConfig, 
 /// 故障注入 / fault injection: 在接口路径前加 /_fault/<名称>[=<参数>]，如
 /// http://127.0.0.1:端口/_fault/slow=3000/api/amp/hos/pushMsg。
 /// 可用 / faults: slow=MS, close, reset, truncate, closeidle, status=N, notjson, norespcode,
-/// oversize=BYTES, badsign, badnonce, badenc, badpad, otherapp, echo.
+/// oversize=BYTES, badsign, badnonce, badenc, badpad, otherapp, echo, upstream, spacedcode.
 #[derive(Debug, Parser)]
 #[command(name = "onetrans-portal", version, max_term_width = 100)]
 struct Args {
