@@ -855,15 +855,97 @@ fn pem_blocks(text: &str) -> Result<Vec<PemBlock<'_>>, KeyProblem> {
 
 /// The DER a block's body holds.
 fn pem_der(block: &PemBlock<'_>) -> Result<Zeroizing<Vec<u8>>, KeyProblem> {
-    if block.body.contains("ENCRYPTED") {
-        return Err(KeyProblem::PemEncrypted);
-    }
     if block.body.contains(':') {
-        // RFC 1421 headers: not a plain key.
-        return Err(KeyProblem::PemMalformed);
+        // RFC 1421 headers: `Proc-Type: 4,ENCRYPTED` and its `DEK-Info`, or something else
+        // that is not a plain key.
+        return Err(if block.body.contains("ENCRYPTED") {
+            KeyProblem::PemEncrypted
+        } else {
+            KeyProblem::PemMalformed
+        });
     }
     let body = Zeroizing::new(block.body.replace("\\r", "").replace("\\n", ""));
-    decode_base64(&squeezed(&body)).ok_or(KeyProblem::PemMalformed)
+    let der = decode_base64(&squeezed(&body)).ok_or(KeyProblem::PemMalformed)?;
+    canonical_lengths(&der).ok_or(KeyProblem::DerMalformed {
+        structure: structure_of(block.label),
+    })
+}
+
+/// The structure a PEM label promises, for error messages.
+fn structure_of(label: &str) -> &'static str {
+    match label {
+        "EC PRIVATE KEY" => "SEC 1 ECPrivateKey",
+        "PUBLIC KEY" => "SubjectPublicKeyInfo",
+        _ => "PKCS#8 PrivateKeyInfo",
+    }
+}
+
+/// How deep a key's DER nests (PKCS#8 ⊃ SEC 1 ⊃ `[1]` ⊃ BIT STRING is 4): deeper input is
+/// refused rather than followed.
+const MAX_DER_DEPTH: usize = 8;
+
+/// The DER of a key with every length in its shortest form. OpenSSL reads BER lengths (such as
+/// `30 81 77` for a 119-byte SEQUENCE, as in the spec's SEC 1 vector) and some tools write them;
+/// the `der` crate, rightly strict, does not. Tags and contents are kept as they are; indefinite
+/// lengths, high tag numbers and trailing bytes are refused (`None`).
+fn canonical_lengths(der: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(der.len()));
+    let rest = copy_tlv(der, &mut out, 0)?;
+    rest.is_empty().then_some(out)
+}
+
+/// Copies the TLV at the start of `input` to `out` with a minimal length, its contents too when
+/// it is constructed; returns the bytes after it.
+fn copy_tlv<'a>(input: &'a [u8], out: &mut Vec<u8>, depth: usize) -> Option<&'a [u8]> {
+    if depth > MAX_DER_DEPTH {
+        return None;
+    }
+    let (&tag, rest) = input.split_first()?;
+    if tag & 0x1f == 0x1f {
+        return None;
+    }
+    let (&first, mut rest) = rest.split_first()?;
+    let len = if first < 0x80 {
+        usize::from(first)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let (bytes, after) = rest.split_at(count);
+        rest = after;
+        bytes.iter().fold(0usize, |acc, &b| acc << 8 | usize::from(b))
+    };
+    if rest.len() < len {
+        return None;
+    }
+    let (contents, after) = rest.split_at(len);
+    out.push(tag);
+    if tag & 0x20 == 0 {
+        push_length(out, len);
+        out.extend_from_slice(contents);
+    } else {
+        let mut inner = Zeroizing::new(Vec::with_capacity(len));
+        let mut remaining = contents;
+        while !remaining.is_empty() {
+            remaining = copy_tlv(remaining, &mut inner, depth + 1)?;
+        }
+        push_length(out, inner.len());
+        out.extend_from_slice(&inner);
+    }
+    Some(after)
+}
+
+/// A DER length in its shortest form.
+fn push_length(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
 }
 
 /// The label of a PEM block, shown in errors only when it looks like a label.
@@ -875,12 +957,12 @@ fn printable_label(label: &str) -> String {
     }
 }
 
-/// The first block that is not `EC PARAMETERS` (which `openssl ecparam -genkey` writes before
-/// the key), for the wrong-type message.
+/// The first block that is not `EC PARAMETERS` or `SM2 PARAMETERS` (which `openssl ecparam
+/// -genkey` writes before the key), for the wrong-type message.
 fn first_other_label(blocks: &[PemBlock<'_>]) -> String {
     let block = blocks
         .iter()
-        .find(|b| b.label != "EC PARAMETERS")
+        .find(|b| !b.label.ends_with("PARAMETERS"))
         .unwrap_or(&blocks[0]);
     printable_label(block.label)
 }
@@ -916,7 +998,9 @@ fn private_from_pkcs8(der: &[u8]) -> Result<PrivateKey, KeyProblem> {
 /// the private key's.
 fn private_from_sec1(der: &[u8], structure: &'static str) -> Result<PrivateKey, KeyProblem> {
     let malformed = KeyProblem::DerMalformed { structure };
-    let ec = sec1::EcPrivateKey::try_from(der).map_err(|_| malformed.clone())?;
+    // Inside PKCS#8 the SEC 1 structure is an OCTET STRING's contents: its lengths too.
+    let der = canonical_lengths(der).ok_or(malformed.clone())?;
+    let ec = sec1::EcPrivateKey::try_from(der.as_slice()).map_err(|_| malformed.clone())?;
     if let Some(sec1::EcParameters::NamedCurve(curve)) = ec.parameters {
         if curve != Sm2::OID {
             return Err(KeyProblem::NotSm2);
@@ -1071,6 +1155,195 @@ mod tests {
                 assert_eq!(*back.to_bytes(), bytes);
             }
         }
+    }
+
+    const CLIENT_HEX: &str = "AFA3F4908938DFE9BD560A23E7160ECEB0579FCBD526803CB02E56643EA0E1B0";
+    const CLIENT_PUBLIC_HEX: &str = "0444B4B876E7C2FBD2932391323431C0EDADDE62218647AF639564C633AD357AFE18B4BE1BA4354D114EF9347FB5F698A5A3D5E7BFE1C476A2082FE89F7C6C4F94";
+    const SERVER_PUBLIC_HEX: &str = "047DA2F9B9B068936A33F4A8A71C7B305DC8CE398905B5DCEB0C209130011ECDA6F02373E071FB6D37BF10C21457CBC9DBD0115073F55C1A2ECBC0B5A9308EB2B4";
+
+    /// `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`.
+    const P256_PKCS8: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgYJpuQXY0AEPS5/HH
+cg8Dwk0dPuVpvxq+PvlB6ANoZL2hRANCAARMd71DSaBeMoYBT6mbBGpHizVsxvle
+U6HtP9MKj3sKgEoF+QMfWUb9F/feK5idHyiB8IRiaXcgF/3IPpvTpXdi
+-----END PRIVATE KEY-----
+";
+
+    fn private_problem(text: &str) -> KeyProblem {
+        let err = PrivateKey::parse("clientPrvKey", text).unwrap_err();
+        assert!(err.to_string().starts_with("clientPrvKey 不是有效的 SM2 私钥"));
+        err.problem
+    }
+
+    fn public_problem(text: &str) -> KeyProblem {
+        let err = PublicKey::parse("serverPubKey", text).unwrap_err();
+        assert!(err.to_string().starts_with("serverPubKey 不是有效的 SM2 公钥"));
+        err.problem
+    }
+
+    /// Layouts the vectors do not show but integrators produce: PEM with CRLF, on one line,
+    /// with `\n` escapes, after an `SM2 PARAMETERS` block; Java's hex forms; unpadded base64;
+    /// base64 wrapped at 76 columns.
+    #[test]
+    fn lenient_layouts_of_the_same_key() {
+        let d = key(CLIENT_HEX);
+        let pkcs8 = d.to_pkcs8_pem();
+        let sec1 = d.to_sec1_pem();
+        let crlf = pkcs8.replace('\n', "\r\n");
+        let one_line = pkcs8.replace('\n', " ");
+        let escaped = sec1.replace('\n', "\\n");
+        let with_params = format!(
+            "-----BEGIN SM2 PARAMETERS-----\nBggqgRzPVQGCLQ==\n-----END SM2 PARAMETERS-----\n{}",
+            *sec1
+        );
+        let java_hex = format!("00{CLIENT_HEX}");
+        let lower = CLIENT_HEX.to_lowercase();
+        let unpadded = d.to_base64().trim_end_matches('=').to_owned();
+        let spaced = format!("\u{feff}  {}\r\n", *d.to_java_base64());
+        for text in [
+            crlf.as_str(),
+            one_line.as_str(),
+            escaped.as_str(),
+            with_params.as_str(),
+            java_hex.as_str(),
+            lower.as_str(),
+            unpadded.as_str(),
+            spaced.as_str(),
+        ] {
+            let parsed = PrivateKey::parse("clientPrvKey", text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(*parsed.to_hex(), CLIENT_HEX);
+        }
+        // Java's BigInteger.toString(16) drops leading zero digits.
+        let mut small = [0x11u8; 32];
+        small[0] = 0x0a;
+        let short = crypto::hex_upper(&small)[1..].to_owned();
+        assert_eq!(*PrivateKey::parse("k", &short).unwrap().to_bytes(), small);
+
+        let q = public_of(&d);
+        let b64 = q.to_base64();
+        let mime = format!("{}\r\n{}", &b64[..76], &b64[76..]);
+        let spki_crlf = q.to_spki_pem().replace('\n', "\r\n");
+        for text in [mime.as_str(), spki_crlf.as_str(), &CLIENT_PUBLIC_HEX.to_lowercase()] {
+            let parsed = PublicKey::parse("serverPubKey", text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(parsed.to_hex(), CLIENT_PUBLIC_HEX);
+        }
+    }
+
+    #[test]
+    fn what_is_wrong_is_named() {
+        let d = key(CLIENT_HEX);
+        let q = public_of(&d);
+        assert_eq!(private_problem("  \r\n"), KeyProblem::Empty);
+        assert_eq!(private_problem(CLIENT_PUBLIC_HEX), KeyProblem::HexLength { digits: 130 });
+        assert!(PrivateKey::parse("k", CLIENT_PUBLIC_HEX)
+            .unwrap_err()
+            .to_string()
+            .contains("looks like a public key"));
+        assert_eq!(public_problem(CLIENT_HEX), KeyProblem::HexLength { digits: 64 });
+        assert!(PublicKey::parse("k", CLIENT_HEX)
+            .unwrap_err()
+            .to_string()
+            .contains("looks like a private key"));
+        assert_eq!(
+            private_problem(&q.to_base64()),
+            KeyProblem::Base64Length { bytes: 65 }
+        );
+        assert_eq!(
+            public_problem(&d.to_base64()),
+            KeyProblem::Base64Length { bytes: 32 }
+        );
+        // 33 bytes without the leading zero of Java's form.
+        assert_eq!(
+            private_problem(&STANDARD.encode([1u8; 33])),
+            KeyProblem::Base64Length { bytes: 33 }
+        );
+        let mut not_04 = q.to_bytes();
+        not_04[0] = 0x02;
+        assert_eq!(public_problem(&crypto::hex_upper(&not_04)), KeyProblem::NotUncompressed);
+        // A compressed point is not a format of section 11.
+        assert_eq!(
+            public_problem(&crypto::hex_upper(&not_04[..33])),
+            KeyProblem::HexLength { digits: 66 }
+        );
+
+        // PEM of the wrong type, either way round, and a certificate.
+        assert_eq!(
+            private_problem(&q.to_spki_pem()),
+            KeyProblem::PemWrongType { label: "PUBLIC KEY".into() }
+        );
+        assert_eq!(
+            public_problem(&d.to_pkcs8_pem()),
+            KeyProblem::PemWrongType { label: "PRIVATE KEY".into() }
+        );
+        let cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let err = PublicKey::parse("serverPubKey", cert).unwrap_err();
+        assert!(err.to_string().contains("openssl x509"), "{err}");
+        // A label that is not a label is not shown.
+        let odd = "-----BEGIN secret stuff-----\nMIIB\n-----END secret stuff-----";
+        assert_eq!(public_problem(odd), KeyProblem::PemWrongType { label: String::new() });
+
+        // Broken PEM.
+        let pkcs8 = d.to_pkcs8_pem();
+        assert_eq!(private_problem(&pkcs8[..pkcs8.len() - 20]), KeyProblem::PemMalformed);
+        assert_eq!(private_problem("-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----"), KeyProblem::PemMalformed);
+        assert_eq!(
+            private_problem("-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----"),
+            KeyProblem::DerMalformed { structure: "PKCS#8 PrivateKeyInfo" }
+        );
+        assert_eq!(
+            private_problem("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----"),
+            KeyProblem::PemEncrypted
+        );
+        let legacy = "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nMAA=\n-----END EC PRIVATE KEY-----";
+        assert_eq!(private_problem(legacy), KeyProblem::PemEncrypted);
+
+        // Another curve.
+        assert_eq!(private_problem(P256_PKCS8), KeyProblem::NotSm2);
+
+        // A SEC 1 key whose embedded public key is another key's.
+        let der_of = |pem: &str| {
+            let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+            STANDARD.decode(body).unwrap()
+        };
+        let mut der = der_of(&d.to_sec1_pem());
+        let at = der.len() - 65;
+        let server = crypto::hex_decode(SERVER_PUBLIC_HEX).unwrap();
+        der[at..].copy_from_slice(&server);
+        let pem = format!(
+            "-----BEGIN EC PRIVATE KEY-----\n{}\n-----END EC PRIVATE KEY-----\n",
+            STANDARD.encode(&der)
+        );
+        assert_eq!(private_problem(&pem), KeyProblem::PublicMismatch);
+    }
+
+    #[test]
+    fn lengths_are_made_minimal_and_nothing_else_changes() {
+        // The spec's SEC 1 vector's outer header, long form.
+        let ber = [0x30, 0x81, 0x03, 0x02, 0x01, 0x05];
+        assert_eq!(canonical_lengths(&ber).unwrap().as_slice(), [0x30, 0x03, 0x02, 0x01, 0x05]);
+        let der = key(CLIENT_HEX).to_pkcs8_pem();
+        let body: String = der.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = STANDARD.decode(body).unwrap();
+        assert_eq!(canonical_lengths(&der).unwrap().as_slice(), der.as_slice());
+        // Indefinite lengths, truncation, trailing bytes, high tags, deep nesting: refused.
+        for bad in [
+            &[0x30, 0x80, 0x00, 0x00][..],
+            &[0x30, 0x05, 0x02, 0x01][..],
+            &[0x02, 0x01, 0x05, 0x00][..],
+            &[0x1f, 0x01, 0x00][..],
+            &[0x30, 0x85, 0, 0, 0, 0, 1][..],
+        ] {
+            assert!(canonical_lengths(bad).is_none(), "{bad:02x?}");
+        }
+        let nested = |depth: usize| {
+            let mut tlv = vec![0x05, 0x00];
+            for _ in 0..depth {
+                tlv = [vec![0x30, tlv.len() as u8], tlv].concat();
+            }
+            tlv
+        };
+        assert!(canonical_lengths(&nested(MAX_DER_DEPTH)).is_some());
+        assert!(canonical_lengths(&nested(MAX_DER_DEPTH + 1)).is_none());
     }
 
     #[test]
