@@ -165,7 +165,8 @@ impl PrivateKey {
     /// Parses a private key in any format of spec section 11: 64 hex digits (either case),
     /// base64 of the 32 bytes, base64 of Java's `BigInteger.toByteArray()` (33 bytes with a
     /// leading zero, or fewer than 32 when the key's top bytes are zero), PEM PKCS#8
-    /// (`PRIVATE KEY`) or PEM SEC 1 (`EC PRIVATE KEY`). `name` is how the caller calls the key
+    /// (`PRIVATE KEY`) or PEM SEC 1 (`EC PRIVATE KEY`, or `SM2 PRIVATE KEY` as OpenSSL 3's
+    /// `openssl ec` labels it). `name` is how the caller calls the key
     /// (`clientPrvKey`); the error names it and never contains `text`.
     pub fn parse(name: &str, text: &str) -> Result<PrivateKey, KeyError> {
         parse_private(text).map_err(|problem| KeyError::new(name, KeyKind::Private, problem))
@@ -617,7 +618,10 @@ fn hint_en(kind: KeyKind, bytes: usize) -> &'static str {
 
 fn wrong_type(kind: KeyKind, label: &str) -> (String, String) {
     let (zh_expect, en_expect) = match kind {
-        KeyKind::Private => ("PRIVATE KEY 或 EC PRIVATE KEY", "PRIVATE KEY or EC PRIVATE KEY"),
+        KeyKind::Private => (
+            "PRIVATE KEY 或 EC PRIVATE KEY",
+            "PRIVATE KEY or EC PRIVATE KEY",
+        ),
         KeyKind::Public => ("PUBLIC KEY", "PUBLIC KEY"),
     };
     let (zh_hint, en_hint) = match (kind, label) {
@@ -874,7 +878,7 @@ fn pem_der(block: &PemBlock<'_>) -> Result<Zeroizing<Vec<u8>>, KeyProblem> {
 /// The structure a PEM label promises, for error messages.
 fn structure_of(label: &str) -> &'static str {
     match label {
-        "EC PRIVATE KEY" => "SEC 1 ECPrivateKey",
+        "EC PRIVATE KEY" | "SM2 PRIVATE KEY" => "SEC 1 ECPrivateKey",
         "PUBLIC KEY" => "SubjectPublicKeyInfo",
         _ => "PKCS#8 PrivateKeyInfo",
     }
@@ -969,7 +973,13 @@ fn first_other_label(blocks: &[PemBlock<'_>]) -> String {
 
 fn private_from_pem(text: &str) -> Result<PrivateKey, KeyProblem> {
     let blocks = pem_blocks(text)?;
-    let wanted = ["PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY"];
+    // `SM2 PRIVATE KEY` is what OpenSSL 3's `openssl ec` writes for an SM2 key: SEC 1 inside.
+    let wanted = [
+        "PRIVATE KEY",
+        "EC PRIVATE KEY",
+        "SM2 PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY",
+    ];
     let Some(block) = blocks.iter().find(|b| wanted.contains(&b.label)) else {
         return Err(KeyProblem::PemWrongType {
             label: first_other_label(&blocks),
@@ -977,7 +987,9 @@ fn private_from_pem(text: &str) -> Result<PrivateKey, KeyProblem> {
     };
     match block.label {
         "PRIVATE KEY" => private_from_pkcs8(&pem_der(block)?),
-        "EC PRIVATE KEY" => private_from_sec1(&pem_der(block)?, "SEC 1 ECPrivateKey"),
+        "EC PRIVATE KEY" | "SM2 PRIVATE KEY" => {
+            private_from_sec1(&pem_der(block)?, "SEC 1 ECPrivateKey")
+        }
         _ => Err(KeyProblem::PemEncrypted),
     }
 }
