@@ -50,6 +50,12 @@ const GENERATOR_Y: [u8; 32] =
 /// `id-ecPublicKey`, the algorithm of PKCS#8 and SPKI SM2 keys (their parameter is the curve).
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 
+/// The fewest bytes (twice as many hex digits) a private key's short forms may have: Java's
+/// `BigInteger` drops leading zero bytes (1 key in 256 loses one), but a real key shorter than
+/// 24 bytes has odds of 2⁻⁶⁴, so a shorter text is a truncated key, refused. The same floor
+/// as RustCrypto's `SecretKey::from_slice`.
+const MIN_KEY_BYTES: usize = 24;
+
 /// The longest user id *Z* can carry: its length in bits is a 16-bit number.
 const MAX_USER_ID_BYTES: usize = 8191;
 
@@ -194,7 +200,8 @@ impl PrivateKey {
 
     /// Base64 of the bytes Java's `new BigInteger(1, d).toByteArray()` gives, the form the
     /// vendor's Java SDK prints: the shortest two's complement, so 33 bytes with a leading zero
-    /// when the top bit is set, fewer than 32 when the top byte is zero.
+    /// when the top bit is set, fewer than 32 when the top byte is zero. (A key below 2¹⁹²,
+    /// which [`generate`] never makes, may print shorter than the parser accepts.)
     pub fn to_java_base64(&self) -> Zeroizing<String> {
         let bytes = self.to_bytes();
         let skip = bytes
@@ -275,7 +282,11 @@ pub fn generate() -> PrivateKey {
     loop {
         let mut bytes = Zeroizing::new([0u8; 32]);
         getrandom::fill(&mut *bytes).expect("the operating system's random source failed");
-        // Outside [1, n−2] with probability about 2⁻³²: draw again.
+        // Outside [1, n−2] with probability about 2⁻³², below 2¹⁹² (whose Java form the parser
+        // would take for a truncated key, see `MIN_KEY_BYTES`) with 2⁻⁶⁴: draw again.
+        if bytes[..32 - MIN_KEY_BYTES].iter().all(|&b| b == 0) {
+            continue;
+        }
         if let Some(key) = PrivateKey::from_bytes(&bytes) {
             return key;
         }
@@ -406,7 +417,8 @@ pub fn verify(key: &PublicKey, user_id: &UserId, msg: &[u8], signature: &str) ->
 }
 
 /// The signature `signData` holds as `r‖s` (either encoding of [`verify`]); `None` when it is
-/// neither, or r or s is not in [1, n−1].
+/// neither, or r or s is not in [1, n−1]. 64 bytes that read both as `r‖s` and as DER (a DER
+/// whose r and s are 58 bytes together) are taken as `r‖s`; [`verify`] tries both.
 pub fn decode_signature(signature: &str) -> Option<[u8; 64]> {
     signature_candidates(signature)
         .first()
@@ -708,13 +720,13 @@ fn private_bytes(text: &str) -> Result<Zeroizing<[u8; 32]>, KeyProblem> {
 }
 
 /// The 64 digits of a hex private key: 64 as they are; 66 starting `00` (the hex of Java's
-/// 33 bytes); 58 to 63 (Java's `BigInteger.toString(16)`, which drops leading zeros) padded
+/// 33 bytes); 48 to 63 (Java's `BigInteger.toString(16)`, which drops leading zeros) padded
 /// with zeros. Other lengths are not hex keys.
 fn private_hex_digits(text: &str) -> Option<Zeroizing<String>> {
     let digits = match text.len() {
         64 => text,
         66 if text.starts_with("00") => &text[2..],
-        58..=63 => text,
+        n if (2 * MIN_KEY_BYTES..64).contains(&n) => text,
         _ => return None,
     };
     let mut out = Zeroizing::new(String::with_capacity(64));
@@ -724,12 +736,12 @@ fn private_hex_digits(text: &str) -> Option<Zeroizing<String>> {
 }
 
 /// A private key's bytes as Java's `BigInteger.toByteArray()` or a plain 32-byte encoding
-/// gives them: 33 bytes with a leading zero, 32, or 29 to 31 (a key whose top bytes are zero;
-/// shorter is far likelier a truncated key than a real one, at 2⁻³² per key).
+/// gives them: 33 bytes with a leading zero, 32, or fewer down to [`MIN_KEY_BYTES`] (a key
+/// whose top bytes are zero).
 fn java_big_integer(bytes: &[u8]) -> Option<Zeroizing<[u8; 32]>> {
     match bytes.len() {
         33 if bytes[0] == 0 => left_padded(&bytes[1..]),
-        29..=32 => left_padded(bytes),
+        n if (MIN_KEY_BYTES..=32).contains(&n) => left_padded(bytes),
         _ => None,
     }
 }
@@ -1356,6 +1368,38 @@ U6HtP9MKj3sKgEoF+QMfWUb9F/feK5idHyiB8IRiaXcgF/3IPpvTpXdi
         };
         assert!(canonical_lengths(&nested(MAX_DER_DEPTH)).is_some());
         assert!(canonical_lengths(&nested(MAX_DER_DEPTH + 1)).is_none());
+    }
+
+    /// Found by the fuzz target: a key whose top 4 bytes are zero printed a 28-byte Java form
+    /// that the parser refused. Every key [`generate`] can make round-trips.
+    #[test]
+    fn java_forms_of_keys_with_leading_zero_bytes_round_trip() {
+        for zeros in 0..=8 {
+            for next in [0x01u8, 0x7f, 0x80, 0xff] {
+                let mut bytes = [0x5au8; 32];
+                bytes[..zeros].fill(0);
+                bytes[zeros] = next;
+                let d = PrivateKey::from_bytes(&bytes).unwrap();
+                let back = PrivateKey::parse("k", &d.to_java_base64()).unwrap();
+                assert_eq!(*back.to_bytes(), bytes, "{zeros} zero bytes, then {next:02x}");
+                // And Java's BigInteger.toString(16), which drops leading zero digits, down to
+                // the same 24-byte floor.
+                let hex = d.to_hex();
+                let short = hex.trim_start_matches('0');
+                if short.len() >= 2 * MIN_KEY_BYTES {
+                    assert_eq!(*PrivateKey::parse("k", short).unwrap().to_bytes(), bytes);
+                }
+            }
+        }
+        // Shorter than 24 bytes: a truncated key, refused.
+        assert_eq!(
+            PrivateKey::parse("k", &STANDARD.encode([0x11u8; 23])).unwrap_err().problem,
+            KeyProblem::Base64Length { bytes: 23 }
+        );
+        assert_eq!(
+            PrivateKey::parse("k", &"1".repeat(47)).unwrap_err().problem,
+            KeyProblem::HexLength { digits: 47 }
+        );
     }
 
     #[test]
