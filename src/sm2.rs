@@ -474,9 +474,13 @@ pub enum KeyProblem {
     /// Neither hex, base64 nor PEM.
     NotHexBase64OrPem,
     /// Hex of a length no format has.
-    HexLength { digits: usize },
+    HexLength {
+        digits: usize,
+    },
     /// Base64 of a length no format has.
-    Base64Length { bytes: usize },
+    Base64Length {
+        bytes: usize,
+    },
     /// A private key of zero.
     Zero,
     /// A private key not below n − 1.
@@ -489,9 +493,13 @@ pub enum KeyProblem {
     /// An encrypted PEM (`ENCRYPTED PRIVATE KEY`, or `Proc-Type: 4,ENCRYPTED`).
     PemEncrypted,
     /// A PEM of another type (its label, when printable).
-    PemWrongType { label: String },
+    PemWrongType {
+        label: String,
+    },
     /// The DER inside the PEM is not the structure its label promises.
-    DerMalformed { structure: &'static str },
+    DerMalformed {
+        structure: &'static str,
+    },
     /// A key of another algorithm or curve.
     NotSm2,
     /// A private-key PEM whose embedded public key is not the private key's.
@@ -547,11 +555,20 @@ impl KeyProblem {
                 let (zh_expect, en_expect) = if private {
                     ("应为 64 位", "expected 64")
                 } else {
-                    ("应为 130 位（04 开头）或 128 位", "expected 130 (starting 04) or 128")
+                    (
+                        "应为 130 位（04 开头）或 128 位",
+                        "expected 130 (starting 04) or 128",
+                    )
                 };
                 (
-                    format!("十六进制长度为 {digits} 位，{zh_expect}{}", hint_zh(kind, digits / 2)),
-                    format!("{digits} hex digits, {en_expect}{}", hint_en(kind, digits / 2)),
+                    format!(
+                        "十六进制长度为 {digits} 位，{zh_expect}{}",
+                        hint_zh(kind, digits / 2)
+                    ),
+                    format!(
+                        "{digits} hex digits, {en_expect}{}",
+                        hint_en(kind, digits / 2)
+                    ),
                 )
             }
             KeyProblem::Base64Length { bytes } => {
@@ -561,11 +578,20 @@ impl KeyProblem {
                         "expected 32 (33 in Java's BigInteger form)",
                     )
                 } else {
-                    ("应为 65 字节（04‖X‖Y）或 64 字节（X‖Y）", "expected 65 (04‖X‖Y) or 64 (X‖Y)")
+                    (
+                        "应为 65 字节（04‖X‖Y）或 64 字节（X‖Y）",
+                        "expected 65 (04‖X‖Y) or 64 (X‖Y)",
+                    )
                 };
                 (
-                    format!("Base64 解码后为 {bytes} 字节，{zh_expect}{}", hint_zh(kind, *bytes)),
-                    format!("base64 of {bytes} bytes, {en_expect}{}", hint_en(kind, *bytes)),
+                    format!(
+                        "Base64 解码后为 {bytes} 字节，{zh_expect}{}",
+                        hint_zh(kind, *bytes)
+                    ),
+                    format!(
+                        "base64 of {bytes} bytes, {en_expect}{}",
+                        hint_en(kind, *bytes)
+                    ),
                 )
             }
             KeyProblem::Zero => (
@@ -645,10 +671,7 @@ fn wrong_type(kind: KeyKind, label: &str) -> (String, String) {
             "；这是私钥，此处需要公钥（切勿把私钥交给他人）",
             "; this is a private key (never hand it out)",
         ),
-        (KeyKind::Private, "PUBLIC KEY") => (
-            "；这是公钥，此处需要私钥",
-            "; this is a public key",
-        ),
+        (KeyKind::Private, "PUBLIC KEY") => ("；这是公钥，此处需要私钥", "; this is a public key"),
         _ => ("", ""),
     };
     let shown = if label.is_empty() { "?" } else { label };
@@ -801,7 +824,11 @@ fn parse_public(text: &str) -> Result<PublicKey, KeyProblem> {
     } else {
         match decode_base64(&compact) {
             Some(bytes) if matches!(bytes.len(), 64 | 65) => bytes.to_vec(),
-            _ if hex => return Err(KeyProblem::HexLength { digits: compact.len() }),
+            _ if hex => {
+                return Err(KeyProblem::HexLength {
+                    digits: compact.len(),
+                })
+            }
             Some(bytes) => return Err(KeyProblem::Base64Length { bytes: bytes.len() }),
             None => return Err(KeyProblem::NotHexBase64OrPem),
         }
@@ -930,7 +957,9 @@ fn copy_tlv<'a>(input: &'a [u8], out: &mut Vec<u8>, depth: usize) -> Option<&'a 
         }
         let (bytes, after) = rest.split_at(count);
         rest = after;
-        bytes.iter().fold(0usize, |acc, &b| acc << 8 | usize::from(b))
+        bytes
+            .iter()
+            .fold(0usize, |acc, &b| acc << 8 | usize::from(b))
     };
     if rest.len() < len {
         return None;
@@ -966,7 +995,11 @@ fn push_length(out: &mut Vec<u8>, len: usize) {
 
 /// The label of a PEM block, shown in errors only when it looks like a label.
 fn printable_label(label: &str) -> String {
-    if label.len() <= 40 && label.bytes().all(|b| b.is_ascii_uppercase() || b == b' ' || b.is_ascii_digit()) {
+    if label.len() <= 40
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b == b' ' || b.is_ascii_digit())
+    {
         label.to_owned()
     } else {
         String::new()
@@ -1007,11 +1040,10 @@ fn private_from_pem(text: &str) -> Result<PrivateKey, KeyProblem> {
 }
 
 fn private_from_pkcs8(der: &[u8]) -> Result<PrivateKey, KeyProblem> {
-    let info = sm2::pkcs8::PrivateKeyInfoRef::try_from(der).map_err(|_| {
-        KeyProblem::DerMalformed {
+    let info =
+        sm2::pkcs8::PrivateKeyInfoRef::try_from(der).map_err(|_| KeyProblem::DerMalformed {
             structure: "PKCS#8 PrivateKeyInfo",
-        }
-    })?;
+        })?;
     info.algorithm
         .assert_oids(EC_PUBLIC_KEY, Sm2::OID)
         .map_err(|_| KeyProblem::NotSm2)?;
@@ -1126,7 +1158,10 @@ mod tests {
                 let msg = "appId=1&data={\"患者\":\"周大鹏\"}".as_bytes();
                 let e = digest(&user, &ours.public, msg);
                 let expected: Signature = theirs.sign_prehash(&e).unwrap();
-                assert_eq!(sign_digest(&ours, &e, &[]), <[u8; 64]>::from(expected.to_bytes()));
+                assert_eq!(
+                    sign_digest(&ours, &e, &[]),
+                    <[u8; 64]>::from(expected.to_bytes())
+                );
                 let sig = sign(&ours, &user, msg);
                 let parsed = Signature::from_slice(&sig).unwrap();
                 theirs.verifying_key().verify(msg, &parsed).unwrap();
@@ -1157,7 +1192,9 @@ mod tests {
         assert!(PrivateKey::from_bytes(&n_minus_2).is_some());
         assert!(PrivateKey::from_bytes(&n_minus_1).is_none());
         assert_eq!(
-            PrivateKey::parse("k", &crypto::hex_upper(&n_minus_1)).unwrap_err().problem,
+            PrivateKey::parse("k", &crypto::hex_upper(&n_minus_1))
+                .unwrap_err()
+                .problem,
             KeyProblem::OutOfRange
         );
     }
@@ -1195,13 +1232,17 @@ U6HtP9MKj3sKgEoF+QMfWUb9F/feK5idHyiB8IRiaXcgF/3IPpvTpXdi
 
     fn private_problem(text: &str) -> KeyProblem {
         let err = PrivateKey::parse("clientPrvKey", text).unwrap_err();
-        assert!(err.to_string().starts_with("clientPrvKey 不是有效的 SM2 私钥"));
+        assert!(err
+            .to_string()
+            .starts_with("clientPrvKey 不是有效的 SM2 私钥"));
         err.problem
     }
 
     fn public_problem(text: &str) -> KeyProblem {
         let err = PublicKey::parse("serverPubKey", text).unwrap_err();
-        assert!(err.to_string().starts_with("serverPubKey 不是有效的 SM2 公钥"));
+        assert!(err
+            .to_string()
+            .starts_with("serverPubKey 不是有效的 SM2 公钥"));
         err.problem
     }
 
@@ -1247,7 +1288,11 @@ U6HtP9MKj3sKgEoF+QMfWUb9F/feK5idHyiB8IRiaXcgF/3IPpvTpXdi
         let b64 = q.to_base64();
         let mime = format!("{}\r\n{}", &b64[..76], &b64[76..]);
         let spki_crlf = q.to_spki_pem().replace('\n', "\r\n");
-        for text in [mime.as_str(), spki_crlf.as_str(), &CLIENT_PUBLIC_HEX.to_lowercase()] {
+        for text in [
+            mime.as_str(),
+            spki_crlf.as_str(),
+            &CLIENT_PUBLIC_HEX.to_lowercase(),
+        ] {
             let parsed = PublicKey::parse("serverPubKey", text).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(parsed.to_hex(), CLIENT_PUBLIC_HEX);
         }
@@ -1258,12 +1303,18 @@ U6HtP9MKj3sKgEoF+QMfWUb9F/feK5idHyiB8IRiaXcgF/3IPpvTpXdi
         let d = key(CLIENT_HEX);
         let q = public_of(&d);
         assert_eq!(private_problem("  \r\n"), KeyProblem::Empty);
-        assert_eq!(private_problem(CLIENT_PUBLIC_HEX), KeyProblem::HexLength { digits: 130 });
+        assert_eq!(
+            private_problem(CLIENT_PUBLIC_HEX),
+            KeyProblem::HexLength { digits: 130 }
+        );
         assert!(PrivateKey::parse("k", CLIENT_PUBLIC_HEX)
             .unwrap_err()
             .to_string()
             .contains("looks like a public key"));
-        assert_eq!(public_problem(CLIENT_HEX), KeyProblem::HexLength { digits: 64 });
+        assert_eq!(
+            public_problem(CLIENT_HEX),
+            KeyProblem::HexLength { digits: 64 }
+        );
         assert!(PublicKey::parse("k", CLIENT_HEX)
             .unwrap_err()
             .to_string()
@@ -1283,7 +1334,10 @@ U6HtP9MKj3sKgEoF+QMfWUb9F/feK5idHyiB8IRiaXcgF/3IPpvTpXdi
         );
         let mut not_04 = q.to_bytes();
         not_04[0] = 0x02;
-        assert_eq!(public_problem(&crypto::hex_upper(&not_04)), KeyProblem::NotUncompressed);
+        assert_eq!(
+            public_problem(&crypto::hex_upper(&not_04)),
+            KeyProblem::NotUncompressed
+        );
         // A compressed point is not a format of section 11.
         assert_eq!(
             public_problem(&crypto::hex_upper(&not_04[..33])),
@@ -1293,29 +1347,48 @@ U6HtP9MKj3sKgEoF+QMfWUb9F/feK5idHyiB8IRiaXcgF/3IPpvTpXdi
         // PEM of the wrong type, either way round, and a certificate.
         assert_eq!(
             private_problem(&q.to_spki_pem()),
-            KeyProblem::PemWrongType { label: "PUBLIC KEY".into() }
+            KeyProblem::PemWrongType {
+                label: "PUBLIC KEY".into()
+            }
         );
         assert_eq!(
             public_problem(&d.to_pkcs8_pem()),
-            KeyProblem::PemWrongType { label: "PRIVATE KEY".into() }
+            KeyProblem::PemWrongType {
+                label: "PRIVATE KEY".into()
+            }
         );
         let cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
         let err = PublicKey::parse("serverPubKey", cert).unwrap_err();
         assert!(err.to_string().contains("openssl x509"), "{err}");
         // A label that is not a label is not shown.
         let odd = "-----BEGIN secret stuff-----\nMIIB\n-----END secret stuff-----";
-        assert_eq!(public_problem(odd), KeyProblem::PemWrongType { label: String::new() });
+        assert_eq!(
+            public_problem(odd),
+            KeyProblem::PemWrongType {
+                label: String::new()
+            }
+        );
 
         // Broken PEM.
         let pkcs8 = d.to_pkcs8_pem();
-        assert_eq!(private_problem(&pkcs8[..pkcs8.len() - 20]), KeyProblem::PemMalformed);
-        assert_eq!(private_problem("-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----"), KeyProblem::PemMalformed);
         assert_eq!(
-            private_problem("-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----"),
-            KeyProblem::DerMalformed { structure: "PKCS#8 PrivateKeyInfo" }
+            private_problem(&pkcs8[..pkcs8.len() - 20]),
+            KeyProblem::PemMalformed
         );
         assert_eq!(
-            private_problem("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----"),
+            private_problem("-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----"),
+            KeyProblem::PemMalformed
+        );
+        assert_eq!(
+            private_problem("-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----"),
+            KeyProblem::DerMalformed {
+                structure: "PKCS#8 PrivateKeyInfo"
+            }
+        );
+        assert_eq!(
+            private_problem(
+                "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----"
+            ),
             KeyProblem::PemEncrypted
         );
         let legacy = "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nMAA=\n-----END EC PRIVATE KEY-----";
@@ -1344,7 +1417,10 @@ U6HtP9MKj3sKgEoF+QMfWUb9F/feK5idHyiB8IRiaXcgF/3IPpvTpXdi
     fn lengths_are_made_minimal_and_nothing_else_changes() {
         // The spec's SEC 1 vector's outer header, long form.
         let ber = [0x30, 0x81, 0x03, 0x02, 0x01, 0x05];
-        assert_eq!(canonical_lengths(&ber).unwrap().as_slice(), [0x30, 0x03, 0x02, 0x01, 0x05]);
+        assert_eq!(
+            canonical_lengths(&ber).unwrap().as_slice(),
+            [0x30, 0x03, 0x02, 0x01, 0x05]
+        );
         let der = key(CLIENT_HEX).to_pkcs8_pem();
         let body: String = der.lines().filter(|l| !l.starts_with("-----")).collect();
         let der = STANDARD.decode(body).unwrap();
@@ -1381,7 +1457,11 @@ U6HtP9MKj3sKgEoF+QMfWUb9F/feK5idHyiB8IRiaXcgF/3IPpvTpXdi
                 bytes[zeros] = next;
                 let d = PrivateKey::from_bytes(&bytes).unwrap();
                 let back = PrivateKey::parse("k", &d.to_java_base64()).unwrap();
-                assert_eq!(*back.to_bytes(), bytes, "{zeros} zero bytes, then {next:02x}");
+                assert_eq!(
+                    *back.to_bytes(),
+                    bytes,
+                    "{zeros} zero bytes, then {next:02x}"
+                );
                 // And Java's BigInteger.toString(16), which drops leading zero digits, down to
                 // the same 24-byte floor.
                 let hex = d.to_hex();
@@ -1393,7 +1473,9 @@ U6HtP9MKj3sKgEoF+QMfWUb9F/feK5idHyiB8IRiaXcgF/3IPpvTpXdi
         }
         // Shorter than 24 bytes: a truncated key, refused.
         assert_eq!(
-            PrivateKey::parse("k", &STANDARD.encode([0x11u8; 23])).unwrap_err().problem,
+            PrivateKey::parse("k", &STANDARD.encode([0x11u8; 23]))
+                .unwrap_err()
+                .problem,
             KeyProblem::Base64Length { bytes: 23 }
         );
         assert_eq!(

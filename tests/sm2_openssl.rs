@@ -11,7 +11,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use onetrans::sm2::{self, PrivateKey, PublicKey, UserId};
 
-const USER_IDS: [&str; 3] = [sm2::DEFAULT_USER_ID, "ALICE123@YAHOO.COM", "医保机构H46010000000"];
+const USER_IDS: [&str; 3] = [
+    sm2::DEFAULT_USER_ID,
+    "ALICE123@YAHOO.COM",
+    "医保机构H46010000000",
+];
 
 fn messages() -> Vec<Vec<u8>> {
     vec![
@@ -99,8 +103,18 @@ fn s(path: &Path) -> &str {
 fn openssl_verifies(pub_pem: &Path, user_id: &str, msg: &Path, sig: &Path) -> bool {
     let distid = format!("distid:{user_id}");
     let out = Command::new("openssl")
-        .args(["pkeyutl", "-verify", "-rawin", "-digest", "sm3", "-pkeyopt", &distid])
-        .args(["-pubin", "-inkey", s(pub_pem), "-sigfile", s(sig), "-in", s(msg)])
+        .args([
+            "pkeyutl", "-verify", "-rawin", "-digest", "sm3", "-pkeyopt", &distid,
+        ])
+        .args([
+            "-pubin",
+            "-inkey",
+            s(pub_pem),
+            "-sigfile",
+            s(sig),
+            "-in",
+            s(msg),
+        ])
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
@@ -191,8 +205,11 @@ fn openssl_verifies_our_signatures() {
     let dir = Scratch::new("ours");
     for n in 0..3 {
         let key = openssl_key(&dir, &format!("k{n}"));
-        let d = PrivateKey::parse("clientPrvKey", &std::fs::read_to_string(&key.pkcs8).unwrap())
-            .unwrap();
+        let d = PrivateKey::parse(
+            "clientPrvKey",
+            &std::fs::read_to_string(&key.pkcs8).unwrap(),
+        )
+        .unwrap();
         for (m, msg) in messages().iter().enumerate() {
             let msg_path = dir.write(&format!("msg{m}"), msg);
             for (u, id) in USER_IDS.iter().enumerate() {
@@ -206,7 +223,12 @@ fn openssl_verifies_our_signatures() {
                 );
                 // Not vacuous: another user id, or another message, fails.
                 let other_id = USER_IDS[(u + 1) % USER_IDS.len()];
-                assert!(!openssl_verifies(&key.public, other_id, &msg_path, &sig_path));
+                assert!(!openssl_verifies(
+                    &key.public,
+                    other_id,
+                    &msg_path,
+                    &sig_path
+                ));
                 let mut changed = msg.clone();
                 changed[0] ^= 1;
                 let changed_path = dir.write("changed", &changed);
@@ -224,8 +246,11 @@ fn we_verify_openssls_signatures() {
     let dir = Scratch::new("theirs");
     for n in 0..3 {
         let key = openssl_key(&dir, &format!("k{n}"));
-        let q = PublicKey::parse("serverPubKey", &std::fs::read_to_string(&key.public).unwrap())
-            .unwrap();
+        let q = PublicKey::parse(
+            "serverPubKey",
+            &std::fs::read_to_string(&key.public).unwrap(),
+        )
+        .unwrap();
         for (m, msg) in messages().iter().enumerate() {
             let msg_path = dir.write(&format!("msg{m}"), msg);
             for (u, id) in USER_IDS.iter().enumerate() {
@@ -233,14 +258,28 @@ fn we_verify_openssls_signatures() {
                 let sig_path = dir.path(&sig_file);
                 let distid = format!("distid:{id}");
                 openssl(&[
-                    "pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-pkeyopt", &distid,
-                    "-inkey", s(&key.pkcs8), "-in", s(&msg_path), "-out", s(&sig_path),
+                    "pkeyutl",
+                    "-sign",
+                    "-rawin",
+                    "-digest",
+                    "sm3",
+                    "-pkeyopt",
+                    &distid,
+                    "-inkey",
+                    s(&key.pkcs8),
+                    "-in",
+                    s(&msg_path),
+                    "-out",
+                    s(&sig_path),
                 ]);
                 let der = dir.read(&sig_file);
                 let user = UserId::new(*id).unwrap();
                 // As DER, and as the r‖s of section 11.
                 let der_text = STANDARD.encode(&der);
-                assert!(sm2::verify(&q, &user, msg, &der_text), "key {n}, message {m}, id {id}");
+                assert!(
+                    sm2::verify(&q, &user, msg, &der_text),
+                    "key {n}, message {m}, id {id}"
+                );
                 let raw = sm2::decode_signature(&der_text).unwrap();
                 assert_eq!(sm2::signature_to_der(&raw).unwrap(), der);
                 assert!(sm2::verify(&q, &user, msg, &STANDARD.encode(raw)));
@@ -275,23 +314,44 @@ fn openssl_reads_the_keys_we_generate() {
             let text = openssl(&["pkey", "-in", s(private), "-text", "-noout"]);
             assert_eq!(padded64(&hex_block(&text, "priv:")), *d.to_hex());
             assert_eq!(hex_block(&text, "pub:"), q.to_hex());
-            assert_eq!(openssl(&["pkey", "-in", s(private), "-pubout"]), q.to_spki_pem());
+            assert_eq!(
+                openssl(&["pkey", "-in", s(private), "-pubout"]),
+                q.to_spki_pem()
+            );
         }
         let text = openssl(&["pkey", "-pubin", "-in", s(&spki), "-text", "-noout"]);
         assert_eq!(hex_block(&text, "pub:"), q.to_hex());
         // The hex and Java forms are ours alone; they round-trip through our parser.
         for form in [d.to_hex(), d.to_base64(), d.to_java_base64()] {
-            assert_eq!(*PrivateKey::parse("k", &form).unwrap().to_hex(), *d.to_hex());
+            assert_eq!(
+                *PrivateKey::parse("k", &form).unwrap().to_hex(),
+                *d.to_hex()
+            );
         }
         let msg = "签名文本 sign text".as_bytes();
         let msg_path = dir.write("msg", msg);
         let sig_path = dir.path("sig.der");
         openssl(&[
-            "pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-pkeyopt",
-            "distid:1234567812345678", "-inkey", s(&sec1), "-in", s(&msg_path), "-out",
+            "pkeyutl",
+            "-sign",
+            "-rawin",
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            "distid:1234567812345678",
+            "-inkey",
+            s(&sec1),
+            "-in",
+            s(&msg_path),
+            "-out",
             s(&sig_path),
         ]);
         let der = std::fs::read(&sig_path).unwrap();
-        assert!(sm2::verify(&q, &UserId::default(), msg, &STANDARD.encode(der)));
+        assert!(sm2::verify(
+            &q,
+            &UserId::default(),
+            msg,
+            &STANDARD.encode(der)
+        ));
     }
 }

@@ -27,7 +27,10 @@ fn user(id: &str) -> UserId {
 
 #[test]
 fn the_default_user_id_is_the_specs() {
-    assert_eq!(s(&vectors()["sm2"], "user_id_default"), sm2::DEFAULT_USER_ID);
+    assert_eq!(
+        s(&vectors()["sm2"], "user_id_default"),
+        sm2::DEFAULT_USER_ID
+    );
     assert_eq!(UserId::default().as_str(), sm2::DEFAULT_USER_ID);
 }
 
@@ -39,13 +42,22 @@ fn key_pairs_match_and_print_in_their_formats() {
     for pair in keys {
         let name = s(pair, "name");
         let d = PrivateKey::parse("private_hex", s(pair, "private_hex")).unwrap();
-        let java = PrivateKey::parse("private_java_base64", s(pair, "private_java_base64")).unwrap();
+        let java =
+            PrivateKey::parse("private_java_base64", s(pair, "private_java_base64")).unwrap();
         assert_eq!(*d.to_bytes(), *java.to_bytes(), "{name}");
         assert_eq!(*d.to_hex(), s(pair, "private_hex"), "{name}");
-        assert_eq!(*d.to_java_base64(), s(pair, "private_java_base64"), "{name}");
+        assert_eq!(
+            *d.to_java_base64(),
+            s(pair, "private_java_base64"),
+            "{name}"
+        );
         let q = public(s(pair, "public_hex"));
         assert_eq!(q, public(s(pair, "public_base64")), "{name}");
-        assert_eq!(sm2::public_of(&d), q, "{name}: the private key's public half");
+        assert_eq!(
+            sm2::public_of(&d),
+            q,
+            "{name}: the private key's public half"
+        );
         assert_eq!(q.to_hex(), s(pair, "public_hex"), "{name}");
         assert_eq!(q.to_base64(), s(pair, "public_base64"), "{name}");
     }
@@ -100,7 +112,9 @@ fn pem_output_is_openssls() {
     let der_of = |pem: &str| {
         let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
         use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap()
     };
     let ours = der_of(&d.to_sec1_pem());
     let spec = der_of(&pem_of("SEC 1 PEM"));
@@ -126,9 +140,18 @@ fn every_bad_key_is_refused_by_name_without_echoing_it() {
             KeyKind::Public => "serverPubKey",
         };
         assert!(message.starts_with(name), "{why}: {message}");
-        assert!(message.contains(&format!("({name} is not a valid SM2")), "{why}: {message}");
-        assert!(!message.contains(text), "{why}: the message echoes the key: {message}");
-        assert!(!format!("{err:?}").contains(text), "{why}: Debug echoes the key");
+        assert!(
+            message.contains(&format!("({name} is not a valid SM2")),
+            "{why}: {message}"
+        );
+        assert!(
+            !message.contains(text),
+            "{why}: the message echoes the key: {message}"
+        );
+        assert!(
+            !format!("{err:?}").contains(text),
+            "{why}: Debug echoes the key"
+        );
         println!("{why}: {message}");
     }
 }
@@ -156,7 +179,12 @@ fn every_verify_vector_gives_its_result() {
             s(case, "message_utf8").as_bytes(),
             s(case, "signature_base64"),
         );
-        assert_eq!(valid, case["valid"].as_bool().unwrap(), "{}", s(case, "note"));
+        assert_eq!(
+            valid,
+            case["valid"].as_bool().unwrap(),
+            "{}",
+            s(case, "note")
+        );
     }
 }
 
@@ -172,7 +200,10 @@ fn both_signature_encodings_decode_alike() {
     assert_eq!(sm2::decode_signature(der), Some(decoded));
     let der_bytes = sm2::signature_to_der(&decoded).unwrap();
     use base64::Engine as _;
-    assert_eq!(base64::engine::general_purpose::STANDARD.encode(der_bytes), der);
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD.encode(der_bytes),
+        der
+    );
 }
 
 /// What section 11 calls "anything else" is not a signature.
@@ -248,33 +279,58 @@ fn request_envelopes_are_signed_over_their_sign_text() {
         let client_prv = PrivateKey::parse("clientPrvKey", s(data, "clientPrvKey")).unwrap();
         let client_pub = public(s(case, "client_public_hex"));
         assert_eq!(sm2::public_of(&client_prv), client_pub, "{name}");
-        assert_eq!(PublicKey::parse("serverPubKey", s(data, "serverPubKey")).unwrap(), server);
+        assert_eq!(
+            PublicKey::parse("serverPubKey", s(data, "serverPubKey")).unwrap(),
+            server
+        );
 
         let body = s(case, "envelope_json");
         let envelope = object(body);
-        assert_eq!(envelope.get("signType").and_then(Value::as_str), Some("SM2"), "{name}");
-        assert_eq!(envelope.get("nonceStr").and_then(Value::as_str), Some(s(case, "nonceStr")));
+        assert_eq!(
+            envelope.get("signType").and_then(Value::as_str),
+            Some("SM2"),
+            "{name}"
+        );
+        assert_eq!(
+            envelope.get("nonceStr").and_then(Value::as_str),
+            Some(s(case, "nonceStr"))
+        );
         let key = DataKey::derive(s(data, "appId"), &app_key);
         let business = decrypted_data(&envelope, &key).expect("a request carries data");
         // The keys are split out of `data` like appKey: neither is sent.
         for secret in ["clientPrvKey", "serverPubKey", "appKey"] {
-            assert!(business.get(secret).is_none(), "{name}: {secret} in encData");
+            assert!(
+                business.get(secret).is_none(),
+                "{name}: {secret} in encData"
+            );
             assert!(!body.contains(secret), "{name}: {secret} in the envelope");
         }
         assert!(!body.contains(s(data, "clientPrvKey")), "{name}");
         // encData is the data's compact JSON, encrypted: byte-exact.
         let enc = key.encrypt_hex(json::compact(&business).as_bytes());
-        assert_eq!(envelope.get("encData").and_then(Value::as_str), Some(enc.as_str()));
+        assert_eq!(
+            envelope.get("encData").and_then(Value::as_str),
+            Some(enc.as_str())
+        );
 
         let text = protocol::sign_text(&envelope, Some(&business), &app_key);
         assert_eq!(text.as_str(), s(case, "sign_text"), "{name}");
         let sign_data = envelope.get("signData").and_then(Value::as_str).unwrap();
         let id = UserId::default();
-        assert!(sm2::verify(&client_pub, &id, text.as_bytes(), sign_data), "{name}");
-        assert!(!sm2::verify(&server, &id, text.as_bytes(), sign_data), "{name}");
+        assert!(
+            sm2::verify(&client_pub, &id, text.as_bytes(), sign_data),
+            "{name}"
+        );
+        assert!(
+            !sm2::verify(&server, &id, text.as_bytes(), sign_data),
+            "{name}"
+        );
         // A signature of ours over the same text verifies the same way.
         let ours = sm2::sign_base64(&client_prv, &id, text.as_bytes());
-        assert!(sm2::verify(&client_pub, &id, text.as_bytes(), &ours), "{name}");
+        assert!(
+            sm2::verify(&client_pub, &id, text.as_bytes(), &ours),
+            "{name}"
+        );
         assert_ne!(ours, sign_data, "{name}: a fresh k every signature");
     }
 }
@@ -295,7 +351,10 @@ fn response_envelopes_verify_with_the_server_key() {
         let app_key = AppKey::new(s(case, "appKey"));
         let key = DataKey::derive(s(case, "appId"), &app_key);
         let envelope = object(s(case, "response_json"));
-        assert_eq!(envelope.get("signType").and_then(Value::as_str), Some("SM2"));
+        assert_eq!(
+            envelope.get("signType").and_then(Value::as_str),
+            Some("SM2")
+        );
         assert_eq!(
             envelope.get("nonceStr").and_then(Value::as_str),
             Some(s(case, "request_nonceStr"))
@@ -305,9 +364,17 @@ fn response_envelopes_verify_with_the_server_key() {
         assert_eq!(text.as_str(), s(case, "sign_text"), "{name}");
         let sign_data = envelope.get("signData").and_then(Value::as_str).unwrap();
         let id = UserId::default();
-        assert!(sm2::verify(&server, &id, text.as_bytes(), sign_data), "{name}");
         assert!(
-            !sm2::verify(&sm2::public_of(&client_prv), &id, text.as_bytes(), sign_data),
+            sm2::verify(&server, &id, text.as_bytes(), sign_data),
+            "{name}"
+        );
+        assert!(
+            !sm2::verify(
+                &sm2::public_of(&client_prv),
+                &id,
+                text.as_bytes(),
+                sign_data
+            ),
             "{name}"
         );
         // The output's data is the decrypted data (rendering is the integration's).

@@ -19,7 +19,10 @@ fn check_refusal(name: &str, message: &str, text: &str) {
     assert!(message.starts_with(name), "{message}");
     assert!(message.len() < 1000, "{message}");
     if text.trim().len() >= 48 {
-        assert!(!message.contains(text.trim()), "the message quotes the key: {message}");
+        assert!(
+            !message.contains(text.trim()),
+            "the message quotes the key: {message}"
+        );
     }
 }
 
@@ -27,7 +30,12 @@ fn private(text: &str) {
     match PrivateKey::parse("clientPrvKey", text) {
         Ok(key) => {
             let hex = key.to_hex();
-            let mut forms = vec![key.to_hex(), key.to_base64(), key.to_pkcs8_pem(), key.to_sec1_pem()];
+            let mut forms = vec![
+                key.to_hex(),
+                key.to_base64(),
+                key.to_pkcs8_pem(),
+                key.to_sec1_pem(),
+            ];
             // A key below 2¹⁹² (never generated, odds 2⁻⁶⁴) has a Java form shorter than the
             // parser takes from a real key: it is refused as truncated (see MIN_KEY_BYTES).
             if key.to_bytes()[..8] != [0; 8] {
