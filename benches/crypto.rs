@@ -1,7 +1,8 @@
 //! Crypto throughput (issue 7): SM4-ECB-PKCS7 encrypt and decrypt (the `DataKey` the protocol
 //! uses, padding and allocation included) and SM3, over 1 KB, 64 KB and 1 MB, in bytes per
 //! second. Besides the library's path, each SM4 engine alone (in place, no padding) and the
-//! RustCrypto `sm4` crate the library used before, for the record.
+//! RustCrypto `sm4` crate the library used before, for the record. SM2 (issue 12): sign and
+//! verify of a typical sign text, beside `openssl speed sm2`, and the parts of a signature.
 //!
 //! `cargo bench -p onetrans --bench crypto` (scripts/bench.sh runs it, with OpenSSL's figures
 //! beside it). `BENCH_QUICK=1` shortens the measurement while iterating.
@@ -106,9 +107,56 @@ fn hex(c: &mut Criterion) {
     group.finish();
 }
 
+/// SM2 over a typical request sign text (the spec's SM2 request vector, 430 bytes): sign (the
+/// library's hedged nonce, OS randomness included) and verify (base64 decoding included), as a
+/// call does them; and the parts, to see where the time goes.
+fn sm2(c: &mut Criterion) {
+    use onetrans::sm2::{self as sm2, PrivateKey, PublicKey, UserId};
+    let key = PrivateKey::parse(
+        "clientPrvKey",
+        "AFA3F4908938DFE9BD560A23E7160ECEB0579FCBD526803CB02E56643EA0E1B0",
+    )
+    .unwrap();
+    let public = sm2::public_of(&key);
+    let id = UserId::default();
+    let text = "appId=zxm3QCh5RA5SrXm2C3b5JDcGAHMtepFN&data={\"appType\":\"01\",\"createTime\":\"2022-05-09 08:32:51\",\"deptCode\":\"BM00100\",\"deptName\":\"总院牙体牙髓科\",\"drName\":\"周小鹏\",\"drNo\":\"D460106007245\",\"hisCustId\":\"532494\",\"idNo\":\"460029196507081627\",\"idType\":\"02\",\"medOrgOrd\":\"ZL050509083457355366\",\"orderStatus\":\"MERCHANT_WAIT_PAY\",\"orgCode\":\"H46040100001\",\"patientName\":\"周大鹏\",\"pushType\":\"HOSPITAL_PAYMENT\",\"subOrgCode\":\"5\"}&encType=SM4&nonceStr=abcdef0123456789abcdef0123456789&orgId=H46010000000&signType=SM2&timestamp=2022-05-10 16:56:24&version=1.0.0&key=St72fYdfk6ph4YiFpMwa4yw8Tyr8wCmM";
+    let signature = sm2::sign_base64(&key, &id, text.as_bytes());
+    let mut group = c.benchmark_group("sm2");
+    group.bench_function("sign", |b| {
+        b.iter(|| sm2::sign_base64(&key, &id, black_box(text.as_bytes())))
+    });
+    group.bench_function("sign_fixed_entropy", |b| {
+        b.iter(|| sm2::sign_with_entropy(&key, &id, black_box(text.as_bytes()), &[7; 32]))
+    });
+    group.bench_function("verify", |b| {
+        b.iter(|| {
+            assert!(sm2::verify(
+                &public,
+                &id,
+                black_box(text.as_bytes()),
+                &signature
+            ))
+        })
+    });
+    group.bench_function("z", |b| b.iter(|| sm2::z(&id, black_box(&public))));
+    group.bench_function("parse_private_hex", |b| {
+        b.iter(|| {
+            PrivateKey::parse(
+                "k",
+                black_box("AFA3F4908938DFE9BD560A23E7160ECEB0579FCBD526803CB02E56643EA0E1B0"),
+            )
+        })
+    });
+    let public_hex = public.to_hex();
+    group.bench_function("parse_public_hex", |b| {
+        b.iter(|| PublicKey::parse("k", black_box(&public_hex)))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = configured();
-    targets = sm4_library, sm4_engines, sm3, hex
+    targets = sm4_library, sm4_engines, sm3, hex, sm2
 }
 criterion_main!(benches);

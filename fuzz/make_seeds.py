@@ -56,3 +56,13 @@ for text in inputs:
     put("mobile_trans", bytes([1, 2]) + cap + text.encode("gb18030") + b"\0")
     put("mobile_trans", bytes([1, 0]) + small + text.encode() + b"\0")
     put("mobile_trans", bytes([1, 3]) + cap + text.encode("utf-16-le") + b"\0\0")
+
+# sm2_keys: every key text of section 11, good and bad, the key pairs' forms and the signatures.
+sm2 = vectors.get("sm2", {})
+for case in sm2.get("key_formats", []) + sm2.get("bad_key_formats", []):
+    put("sm2_keys", case["text"])
+for pair in sm2.get("keys", []):
+    for member in ("private_hex", "private_java_base64", "public_hex", "public_base64"):
+        put("sm2_keys", pair[member])
+for case in sm2.get("verify", []):
+    put("sm2_keys", case["signature_base64"])

@@ -7,6 +7,7 @@
 //! | [`input`] | the caller's JSON (spec section 1) |
 //! | [`json`] | compact and canonical JSON |
 //! | [`crypto`] | SM3, SM4-ECB-PKCS7, the data key, hex |
+//! | [`sm2`] | SM2 keys in every format, *Z*, SM3withSM2 signing and verification (spec section 11) |
 //! | [`sm4`] | the SM4 block cipher: GFNI/AVX-512, AES-NI and portable engines, chosen at run time |
 //! | [`protocol`] | envelopes, sign text, answer verification (pure functions) |
 //! | [`transport`] | the process-wide HTTP agent and its error classification |
@@ -34,6 +35,7 @@ pub mod log;
 pub mod output;
 pub mod platform;
 pub mod protocol;
+pub mod sm2;
 pub mod sm4;
 pub mod transport;
 
