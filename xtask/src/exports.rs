@@ -40,9 +40,25 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The exports of the library rooted at `root`, in the header's order, from cbindgen's parse of
-/// its `src/ffi.rs`.
-pub fn load(root: &Path) -> Result<Vec<Export>, String> {
+/// What cbindgen makes of the library: its exports and the C header's text.
+#[derive(Clone, Debug)]
+pub struct Api {
+    /// In the header's order.
+    pub exports: Vec<Export>,
+    /// The text `include/onetrans.h` must have (tests/header.rs checks the same).
+    pub header: String,
+}
+
+impl Api {
+    /// The exports' plain names.
+    pub fn names(&self) -> Vec<String> {
+        self.exports.iter().map(|e| e.name.clone()).collect()
+    }
+}
+
+/// The API of the library rooted at `root`, from cbindgen's parse of its `src/ffi.rs` with its
+/// `cbindgen.toml`.
+pub fn load(root: &Path) -> Result<Api, String> {
     let config = cbindgen::Config::from_file(root.join("cbindgen.toml"))
         .map_err(|e| format!("cbindgen.toml: {e}"))?;
     let bindings = cbindgen::Builder::new()
@@ -65,7 +81,18 @@ pub fn load(root: &Path) -> Result<Vec<Export>, String> {
             missing.join(", ")
         ));
     }
-    Ok(exports)
+    let mut header = Vec::new();
+    bindings.write(&mut header);
+    let header = String::from_utf8(header).map_err(|_| "the header is not UTF-8".to_string())?;
+    Ok(Api { exports, header })
+}
+
+/// The checked-in C header, when it is not what the source generates (the DLL checks take the
+/// API from the source; dist/ ships the checked-in header: they must agree).
+pub fn stale_header(root: &Path, api: &Api) -> Option<PathBuf> {
+    let path = root.join("include/onetrans.h");
+    let current = std::fs::read_to_string(&path).ok().as_deref() == Some(api.header.as_str());
+    (!current).then_some(path)
 }
 
 fn export(name: &str, args: &[FunctionArgument]) -> Result<Export, String> {
@@ -212,7 +239,9 @@ mod tests {
 
     #[test]
     fn the_library_s_exports_and_their_stdcall_sizes() {
-        let exports = load(&repo_root()).expect("cbindgen parses src/ffi.rs");
+        let exports = load(&repo_root())
+            .expect("cbindgen parses src/ffi.rs")
+            .exports;
         for (name, bytes) in [
             ("MobileTrans", 8),
             ("MobileTransEx", 16),

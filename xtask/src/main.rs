@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run -p xtask -- def                           write windows/OneTrans.{x86,x64}.def
-//! cargo run -p xtask -- def --check                   fail if they are not what src/ffi.rs gives
+//! cargo run -p xtask -- def --check                   fail if they (or the C header) are stale
 //! cargo run -p xtask -- check-dll PATH --arch x86|x64 check a built OneTrans.dll
 //! ```
 //!
@@ -46,11 +46,12 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Writes the `.def` files from the source, or (`check`) fails when the checked-in ones differ.
+/// Writes the `.def` files from the source, or (`check`) fails when the checked-in ones differ,
+/// or when the checked-in C header does (which dist/ ships beside them).
 fn def(check: bool) -> Result<(), ExitCode> {
     let root = exports::repo_root();
-    let list = exports::load(&root).map_err(|e| fail(&e))?;
-    let stale = exports::stale_defs(&root, &list);
+    let api = exports::load(&root).map_err(|e| fail(&e))?;
+    let stale = exports::stale_defs(&root, &api.exports);
     for (path, text) in &stale {
         if check {
             eprintln!("xtask: {} is stale", path.display());
@@ -65,6 +66,13 @@ fn def(check: bool) -> Result<(), ExitCode> {
             "the .def files do not match src/ffi.rs: regenerate them with cargo run -p xtask -- def",
         ));
     }
+    if let Some(header) = exports::stale_header(&root, &api) {
+        return Err(fail(&format!(
+            "{} does not match src/ffi.rs: regenerate it with \
+             ONETRANS_BLESS=1 cargo test --test header",
+            header.display()
+        )));
+    }
     Ok(())
 }
 
@@ -73,11 +81,9 @@ fn check_dll(path: &Path, arch: Arch) -> Result<(), ExitCode> {
     let shown = path.display();
     let data = std::fs::read(path).map_err(|e| fail(&format!("cannot read {shown}: {e}")))?;
     let dll = pe::read(&data).map_err(|e| fail(&format!("{shown}: {e}")))?;
-    let api: Vec<String> = exports::load(&exports::repo_root())
+    let api = exports::load(&exports::repo_root())
         .map_err(|e| fail(&e))?
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
+        .names();
     let problems = pe::problems(&dll, arch, &api);
     for problem in &problems {
         eprintln!("xtask: {shown}: {problem}");

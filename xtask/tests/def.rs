@@ -8,8 +8,8 @@ use xtask::exports;
 #[test]
 fn def_files_are_current() {
     let root = exports::repo_root();
-    let list = exports::load(&root).expect("cbindgen parses src/ffi.rs");
-    let stale = exports::stale_defs(&root, &list);
+    let api = exports::load(&root).expect("cbindgen parses src/ffi.rs");
+    let stale = exports::stale_defs(&root, &api.exports);
     if std::env::var_os("ONETRANS_BLESS").is_some() {
         for (path, text) in &stale {
             std::fs::write(path, text).expect("write the .def");
