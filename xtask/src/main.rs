@@ -1,0 +1,100 @@
+//! The command line of the Windows tasks (see `lib.rs`):
+//!
+//! ```text
+//! cargo run -p xtask -- def                           write windows/OneTrans.{x86,x64}.def
+//! cargo run -p xtask -- def --check                   fail if they (or the C header) are stale
+//! cargo run -p xtask -- check-dll PATH --arch x86|x64 check a built OneTrans.dll
+//! ```
+//!
+//! Exit status: 0 done, 1 a check failed, 2 a usage error.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use xtask::{exports, pe, Arch};
+
+const USAGE: &str = "usage: xtask def [--check] | xtask check-dll PATH --arch x86|x64";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["def"] => def(false),
+        ["def", "--check"] => def(true),
+        ["check-dll", path, "--arch", arch] | ["check-dll", "--arch", arch, path] => {
+            match Arch::from_dir(arch) {
+                Some(arch) => check_dll(Path::new(path), arch),
+                None => usage(),
+            }
+        }
+        _ => usage(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+fn usage() -> Result<(), ExitCode> {
+    eprintln!("{USAGE}");
+    Err(ExitCode::from(2))
+}
+
+/// Prints a failure and gives the exit status 1.
+fn fail(message: &str) -> ExitCode {
+    eprintln!("xtask: ERROR: {message}");
+    ExitCode::FAILURE
+}
+
+/// Writes the `.def` files from the source, or (`check`) fails when the checked-in ones differ,
+/// or when the checked-in C header does (which dist/ ships beside them).
+fn def(check: bool) -> Result<(), ExitCode> {
+    let root = exports::repo_root();
+    let api = exports::load(&root).map_err(|e| fail(&e))?;
+    let stale = exports::stale_defs(&root, &api.exports);
+    for (path, text) in &stale {
+        if check {
+            eprintln!("xtask: {} is stale", path.display());
+        } else {
+            std::fs::write(path, text)
+                .map_err(|e| fail(&format!("cannot write {}: {e}", path.display())))?;
+            println!("xtask: wrote {}", path.display());
+        }
+    }
+    if check && !stale.is_empty() {
+        return Err(fail(
+            "the .def files do not match src/ffi.rs: regenerate them with cargo run -p xtask -- def",
+        ));
+    }
+    if let Some(header) = exports::stale_header(&root, &api) {
+        return Err(fail(&format!(
+            "{} does not match src/ffi.rs: regenerate it with \
+             ONETRANS_BLESS=1 cargo test --test header",
+            header.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a built DLL for an arch and prints one line about it; the problems when it fails.
+fn check_dll(path: &Path, arch: Arch) -> Result<(), ExitCode> {
+    let shown = path.display();
+    let data = std::fs::read(path).map_err(|e| fail(&format!("cannot read {shown}: {e}")))?;
+    let dll = pe::read(&data).map_err(|e| fail(&format!("{shown}: {e}")))?;
+    let api = exports::load(&exports::repo_root())
+        .map_err(|e| fail(&e))?
+        .names();
+    let problems = pe::problems(&dll, arch, &api);
+    for problem in &problems {
+        eprintln!("xtask: {shown}: {problem}");
+    }
+    if !problems.is_empty() {
+        return Err(fail(&format!("{shown} failed its checks")));
+    }
+    println!(
+        "{}/OneTrans.dll: {}",
+        arch.dir(),
+        pe::describe(&dll, data.len() as u64)
+    );
+    Ok(())
+}
