@@ -10,30 +10,73 @@ use crate::error::{codes, Error, ErrorKind};
 use crate::input::CallInput;
 use crate::json;
 
-/// The members the signature leaves out (besides `null` and `""` values).
+// --- the sign text (spec section 4): the one place its rules live ----------------------------
+
+/// The envelope members the signature leaves out (besides `null` and `""` values).
 const UNSIGNED: [&str; 4] = ["signData", "encData", "extra", "data"];
 
-/// The sign text of spec section 4 for an envelope and its plain data. It holds the appKey, so
-/// it is zeroed when dropped.
-pub fn sign_text(envelope: &Map, data: Option<&Value>, app_key: &AppKey) -> Zeroizing<String> {
-    let mut pairs: Vec<(&str, &Value)> = envelope
-        .iter()
-        .filter(|(k, v)| !UNSIGNED.contains(&k.as_str()) && !v.is_blank())
-        .map(|(k, v)| (k.as_str(), v))
-        .collect();
-    if let Some(d) = data.filter(|d| !d.is_blank()) {
-        pairs.push(("data", d));
+/// `null` or the empty string: the values a signature leaves out, at every depth.
+fn is_blank(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        _ => false,
     }
-    pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+}
+
+/// The members that take part in a signature, sorted by the bytes of their keys (`str`'s
+/// ordering is the byte order of its UTF-8, as the spec asks): `null` and `""` left out.
+fn signed_members<'a>(
+    members: impl IntoIterator<Item = (&'a str, &'a Value)>,
+) -> Vec<(&'a str, &'a Value)> {
+    let mut members: Vec<_> = members.into_iter().filter(|(_, v)| !is_blank(v)).collect();
+    members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    members
+}
+
+/// The canonical JSON of spec section 4, for the objects and arrays in a sign text: members
+/// sorted by the byte order of their keys, `null` and `""` members left out at every depth,
+/// numbers and booleans turned into strings of their text.
+#[derive(Debug, Clone, Copy)]
+pub struct Canonical;
+
+impl json::Rendering for Canonical {
+    const QUOTES_SCALARS: bool = true;
+
+    fn for_each_member<'m>(map: &'m Map, mut member: impl FnMut(&'m str, &'m Value)) {
+        let members = map.iter().map(|(k, v)| (k.as_str(), v));
+        for (key, value) in signed_members(members) {
+            member(key, value);
+        }
+    }
+}
+
+/// The canonical JSON text of a value (spec section 4).
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    json::write::<Canonical>(&mut out, value);
+    out
+}
+
+/// The sign text of spec section 4 for an envelope and its plain data: the signed members as
+/// `key=value` pairs sorted by key, joined with `&`, then `&key=<appKey>`. A string value is
+/// written as it is, a number or boolean as its text, an object or array as its
+/// [`canonical_json`]. It holds the appKey, so it is zeroed when dropped.
+pub fn sign_text(envelope: &Map, data: Option<&Value>, app_key: &AppKey) -> Zeroizing<String> {
+    let members = envelope
+        .iter()
+        .map(|(k, v)| (k.as_str(), v))
+        .filter(|(k, _)| !UNSIGNED.contains(k))
+        .chain(data.map(|d| ("data", d)));
     let mut text = Zeroizing::new(String::with_capacity(256));
-    for (key, value) in pairs {
+    for (key, value) in signed_members(members) {
         text.push_str(key);
         text.push('=');
         match value {
             Value::String(s) => text.push_str(s),
-            Value::Number(n) => text.push_str(&n.to_string()),
+            Value::Number(n) => text.push_str(n.as_str()),
             Value::Bool(b) => text.push_str(if *b { "true" } else { "false" }),
-            other => json::write_canonical(&mut text, other),
+            other => json::write::<Canonical>(&mut text, other),
         }
         text.push('&');
     }
@@ -41,6 +84,8 @@ pub fn sign_text(envelope: &Map, data: Option<&Value>, app_key: &AppKey) -> Zero
     text.push_str(app_key.expose());
     text
 }
+
+// --- the caller's side (spec sections 2 and 5) -------------------------------------------------
 
 /// A request ready to send.
 #[derive(Debug)]
