@@ -6,7 +6,7 @@ use crate::json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::crypto::{self, AppKey, DataKey};
-use crate::error::{codes, Error, ErrorKind};
+use crate::error::{codes, is_passable_code, Error, ErrorKind, MAX_PORTAL_CODE_LEN};
 use crate::input::CallInput;
 use crate::json;
 
@@ -292,16 +292,6 @@ fn business_code(envelope: &Map) -> Result<Value, Error> {
     }
 }
 
-/// The longest portal `respCode` passed through (spec section 7, since 1.1).
-const MAX_PORTAL_CODE: usize = 32;
-
-/// Whether a portal `respCode` may be passed through to the caller: 1 to 32 printable ASCII
-/// characters, no space, no control character (spec section 7, since 1.1). Nothing is cleaned
-/// or trimmed: `"000000 "` is not `000000`, it is a malformed answer.
-fn passable_code(code: &str) -> bool {
-    (1..=MAX_PORTAL_CODE).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_graphic())
-}
-
 /// The failure for a portal answer whose `respCode` is not `000000` (an unsigned rejection),
 /// by spec section 7 (since 1.1):
 /// * a code that cannot be passed through is a malformed answer, `000002`;
@@ -314,11 +304,11 @@ fn passable_code(code: &str) -> bool {
 /// A code equal to `000000` never gets here: that answer is verified (and `000000` is only ever
 /// returned for a verified answer).
 fn portal_rejection(code: &str, msg: &str) -> Error {
-    if !passable_code(code) {
+    if !is_passable_code(code) {
         return Error::new(
             ErrorKind::BadResponse,
             format!(
-                "门户应答的 respCode {} 不合规（须为 1 到 {MAX_PORTAL_CODE} 个可打印 ASCII 字符，不含空格和控制字符），按格式错误处理，请联系门户运维 (the answer's respCode is malformed: it must be 1 to {MAX_PORTAL_CODE} printable ASCII characters without spaces) {}",
+                "门户应答的 respCode {} 不合规（须为 1 到 {MAX_PORTAL_CODE_LEN} 个可打印 ASCII 字符，不含空格和控制字符），按格式错误处理，请联系门户运维 (the answer's respCode is malformed: it must be 1 to {MAX_PORTAL_CODE_LEN} printable ASCII characters without spaces) {}",
                 shown_code(code),
                 preview(msg.as_bytes())
             ),
