@@ -56,3 +56,10 @@ for text in inputs:
     put("mobile_trans", bytes([1, 2]) + cap + text.encode("gb18030") + b"\0")
     put("mobile_trans", bytes([1, 0]) + small + text.encode() + b"\0")
     put("mobile_trans", bytes([1, 3]) + cap + text.encode("utf-16-le") + b"\0\0")
+
+# sm4_engines: a 16-byte key, then data: the standard's blocks, and runs long enough for
+# every engine's 16-block and 4-block passes and their tails.
+for b in vectors["sm4_block"]:
+    key, plain = bytes.fromhex(b["key_hex"]), bytes.fromhex(b["plain_hex"])
+    for blocks in (1, 3, 4, 5, 16, 17, 21, 67):
+        put("sm4_engines", key + (plain * blocks))
