@@ -273,7 +273,7 @@ pub struct ReturnCode {
 
 /// How many distinct portal codes one process interns; beyond that, a new portal code is
 /// returned as `000002` (see [`ReturnCode::of`]).
-pub const MAX_PORTAL_CODES: usize = 1024;
+pub(crate) const MAX_PORTAL_CODES: usize = 1024;
 
 /// The portal codes passed through so far in this process, interned for good.
 static PORTAL_CODES: Mutex<Vec<ReturnCode>> = Mutex::new(Vec::new());
@@ -295,7 +295,7 @@ impl ReturnCode {
     /// The return code for `code`: a library code's static strings, or a portal code interned
     /// in a process-wide set, so that its pointer is never freed. `None` when `code` cannot be
     /// passed through: not 1 to 32 printable ASCII characters without a space (spec section
-    /// 7), or a new code once [`MAX_PORTAL_CODES`] are interned (a portal, or a forger on the
+    /// 7), or a new code once `MAX_PORTAL_CODES` (1024) are interned (a portal, or a forger on the
     /// path, inventing codes must not grow the process without bound).
     pub fn of(code: &Code) -> Option<ReturnCode> {
         match code {
@@ -309,12 +309,12 @@ impl ReturnCode {
 }
 
 /// The longest portal code passed through (spec section 7, since 1.1).
-pub const MAX_PORTAL_CODE_LEN: usize = 32;
+pub(crate) const MAX_PORTAL_CODE_LEN: usize = 32;
 
 /// Whether a portal code may be passed through to the caller, as a C string: 1 to 32 printable
 /// ASCII characters, no space, no control character (spec section 7, since 1.1). Nothing is
 /// cleaned or trimmed: `"000000 "` is not `000000`, it is a malformed answer.
-pub fn is_passable_code(code: &str) -> bool {
+pub(crate) fn is_passable_code(code: &str) -> bool {
     (1..=MAX_PORTAL_CODE_LEN).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_graphic())
 }
 
@@ -357,7 +357,7 @@ impl Error {
         }
     }
 
-    pub fn bad_input(message: impl Into<String>) -> Error {
+    pub(crate) fn bad_input(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::BadInput, message)
     }
 

@@ -11,16 +11,16 @@
 //! * member order kept; a number keeps its source text;
 //! * a key that appears twice in one object keeps the position of its first appearance and the
 //!   value of its last (as Python's `json` and JavaScript's `JSON.parse` do);
-//! * nesting deeper than [`MAX_DEPTH`] is refused (no recursion overflow on hostile input);
+//! * nesting deeper than `MAX_DEPTH` (128) is refused (no recursion overflow on hostile input);
 //! * `\u0000` and other escapes decode to their characters; unpaired surrogates are refused.
 //!
-//! [`parse`] refuses anything after the value; [`parse_first`] reads the first value and leaves
+//! [`parse`] refuses anything after the value; `parse_first` reads the first value and leaves
 //! the rest to the caller (the caller's input, where the vendor's own sample leaves the tail of
 //! an old request behind the JSON: see [`crate::input`]).
 //!
-//! One writer, [`write`], walks a value for every rendering; a [`Rendering`] chooses an
+//! One writer, `write`, walks a value for every rendering; a `Rendering` chooses an
 //! object's members and their order and whether numbers and booleans are quoted:
-//! * **compact** ([`Compact`], [`compact`]): no whitespace, order and number text as parsed,
+//! * **compact** ([`compact`]): no whitespace, order and number text as parsed,
 //!   strings escaped minimally (`"`, `\` and control characters; no `\u` for non-ASCII, `/`
 //!   not escaped);
 //! * the sign text's canonical JSON is the other rendering, in [`crate::protocol`];
@@ -31,7 +31,7 @@ use std::fmt::{self, Write as _};
 use indexmap::IndexMap;
 
 /// The deepest nesting of arrays and objects accepted.
-pub const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// A JSON object: members in document order.
 pub type Map = IndexMap<String, Value>;
@@ -164,7 +164,7 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
 /// Parses the first JSON value of a text (leading whitespace allowed) and returns it with the
 /// byte offset just after it; what follows is not looked at. The value itself is read with
 /// every rule of [`parse`]: a truncated or invalid first value is an error.
-pub fn parse_first(text: &str) -> Result<(Value, usize), ParseError> {
+pub(crate) fn parse_first(text: &str) -> Result<(Value, usize), ParseError> {
     let mut p = Parser::new(text);
     p.skip_ws();
     let value = p.value(0)?;
@@ -172,7 +172,7 @@ pub fn parse_first(text: &str) -> Result<(Value, usize), ParseError> {
 }
 
 /// JSON's whitespace (RFC 8259: space, tab, line feed, carriage return).
-pub fn is_json_ws(c: char) -> bool {
+pub(crate) fn is_json_ws(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r')
 }
 
@@ -186,7 +186,7 @@ pub fn is_json_ws(c: char) -> bool {
 /// decoded and parsed with every rule. `char_len` gives the length of the character starting
 /// at a byte of 0x80 or more in the caller's encoding, so that the ASCII-range trail byte of a
 /// GBK character (`\`, `{`, `}`...) is not taken for JSON punctuation.
-pub fn first_object_len(bytes: &[u8], char_len: impl Fn(&[u8]) -> usize) -> Option<usize> {
+pub(crate) fn first_object_len(bytes: &[u8], char_len: impl Fn(&[u8]) -> usize) -> Option<usize> {
     let mut i = bytes.iter().position(|b| !b" \t\n\r".contains(b))?;
     if bytes[i] != b'{' {
         return None;
@@ -511,7 +511,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// parsed; the sign text's canonical JSON (`crate::protocol`) leaves members out, sorts them
 /// and quotes numbers and booleans. Strings, arrays and the punctuation are the same for every
 /// rendering, so they are written in one place.
-pub trait Rendering {
+pub(crate) trait Rendering {
     /// Whether numbers and booleans are written as JSON strings of their text.
     const QUOTES_SCALARS: bool;
 
@@ -521,7 +521,7 @@ pub trait Rendering {
 
 /// Compact JSON: every member in document order, numbers as their source text.
 #[derive(Debug, Clone, Copy)]
-pub struct Compact;
+pub(crate) struct Compact;
 
 impl Rendering for Compact {
     const QUOTES_SCALARS: bool = false;
@@ -534,7 +534,7 @@ impl Rendering for Compact {
 }
 
 /// Appends `value` to `out`, rendered as `R` says, without whitespace.
-pub fn write<R: Rendering>(out: &mut String, value: &Value) {
+pub(crate) fn write<R: Rendering>(out: &mut String, value: &Value) {
     let scalar = |out: &mut String, text: &str| {
         if R::QUOTES_SCALARS {
             out.push('"');
@@ -583,7 +583,7 @@ pub fn compact(value: &Value) -> String {
 }
 
 /// Appends the compact JSON of `value` to `out`.
-pub fn write_compact(out: &mut String, value: &Value) {
+pub(crate) fn write_compact(out: &mut String, value: &Value) {
     write::<Compact>(out, value);
 }
 
@@ -623,7 +623,7 @@ pub fn pretty(value: &Value) -> String {
 }
 
 /// A JSON string literal, escaped minimally.
-pub fn write_string(out: &mut String, s: &str) {
+pub(crate) fn write_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
     let mut plain_from = 0;

@@ -38,7 +38,7 @@ fn signed_members<'a>(
 /// sorted by the byte order of their keys, `null` and `""` members left out at every depth,
 /// numbers and booleans turned into strings of their text.
 #[derive(Debug, Clone, Copy)]
-pub struct Canonical;
+struct Canonical;
 
 impl json::Rendering for Canonical {
     const QUOTES_SCALARS: bool = true;
@@ -366,7 +366,7 @@ pub struct OpenedRequest {
 }
 
 /// The members a request envelope must have (check 1).
-pub const REQUIRED_REQUEST_MEMBERS: [&str; 8] = [
+const REQUIRED_REQUEST_MEMBERS: [&str; 8] = [
     "appId",
     "encType",
     "signType",

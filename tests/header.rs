@@ -113,7 +113,10 @@ fn the_mobile_trans_doc_lists_exactly_the_library_codes() {
 fn first_column(markdown: &str, first: &str) -> Vec<String> {
     let head = format!("| {first} |");
     let mut lines = markdown.lines().skip_while(|l| !l.starts_with(&head));
-    assert!(lines.next().is_some(), "README.md has no table headed {head}");
+    assert!(
+        lines.next().is_some(),
+        "README.md has no table headed {head}"
+    );
     lines
         .take_while(|l| l.starts_with('|'))
         .filter(|l| !l.starts_with("|---"))

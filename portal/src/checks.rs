@@ -134,10 +134,8 @@ impl Gateway {
     /// Runs checks 1 to 8 on a request for `path` with `body`, at portal time `now`.
     pub fn process(&self, path: &str, body: &[u8], now: ChinaTime, handler: Handler) -> Verdict {
         match self.check(path, body, now) {
-            Ok((envelope, app, request)) => {
-                self.accept(path, envelope, app, request, now, handler)
-            }
-            Err(rejection) => rejection,
+            Ok((envelope, app, request)) => self.accept(path, envelope, app, request, now, handler),
+            Err(rejection) => *rejection,
         }
     }
 
@@ -148,14 +146,14 @@ impl Gateway {
         path: &str,
         body: &[u8],
         now: ChinaTime,
-    ) -> Result<(Map, &App, OpenedRequest), Verdict> {
+    ) -> Result<(Map, &App, OpenedRequest), Rejection> {
         // 1. The envelope.
         let envelope = protocol::parse_request_envelope(body).map_err(|e| {
             let as_object = match json::parse_bytes(body) {
                 Ok(Value::Object(map)) => Some(map),
                 _ => None,
             };
-            Verdict::rejected(e.code(), &e.message, as_object)
+            Box::new(Verdict::rejected(e.code(), &e.message, as_object))
         })?;
         let app = self.admit(path, &envelope, now)?;
         let request = open(&envelope, app)?;
@@ -164,7 +162,7 @@ impl Gateway {
     }
 
     /// Checks 2 to 4: the path, the appId (its app), the timestamp.
-    fn admit(&self, path: &str, envelope: &Map, now: ChinaTime) -> Result<&App, Verdict> {
+    fn admit(&self, path: &str, envelope: &Map, now: ChinaTime) -> Result<&App, Rejection> {
         // 2. The path.
         if !business::is_known_path(path) {
             let msg = format!("{}: {path}", messages::UNKNOWN_PATH);
@@ -187,7 +185,7 @@ impl Gateway {
         envelope: &Map,
         request: &OpenedRequest,
         now: ChinaTime,
-    ) -> Result<(), Verdict> {
+    ) -> Result<(), Rejection> {
         let nonce = member(envelope, "nonceStr");
         let fresh = self
             .replay
@@ -250,10 +248,14 @@ impl Gateway {
 }
 
 /// Checks 5 and 6: the signature and the data, their hex upper-case as the spec writes it.
-fn open(envelope: &Map, app: &App) -> Result<OpenedRequest, Verdict> {
+fn open(envelope: &Map, app: &App) -> Result<OpenedRequest, Rejection> {
     let sign = member(envelope, "signType").eq_ignore_ascii_case("SM3");
     if sign && is_lower_case_hex(member(envelope, "signData")) {
-        return Err(reject(codes::SIGNATURE, messages::LOWER_CASE_SIGN, envelope));
+        return Err(reject(
+            codes::SIGNATURE,
+            messages::LOWER_CASE_SIGN,
+            envelope,
+        ));
     }
     let request = protocol::open_request(envelope.clone(), &app.data_key, &app.app_key)
         .map_err(|e| reject(e.code(), &e.message, envelope))?;
@@ -266,12 +268,22 @@ fn open(envelope: &Map, app: &App) -> Result<OpenedRequest, Verdict> {
 /// A string member of a checked envelope (check 1 makes sure the required ones are strings);
 /// `""` for another.
 fn member<'m>(envelope: &'m Map, name: &str) -> &'m str {
-    envelope.get(name).and_then(Value::as_str).unwrap_or_default()
+    envelope
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
+/// The verdict of a check that failed (boxed: a verdict is large, and the checks pass it up).
+type Rejection = Box<Verdict>;
+
 /// The unsigned rejection of a request whose envelope was read.
-fn reject(resp_code: &str, resp_msg: &str, envelope: &Map) -> Verdict {
-    Verdict::rejected(resp_code, resp_msg, Some(envelope.clone()))
+fn reject(resp_code: &str, resp_msg: &str, envelope: &Map) -> Rejection {
+    Box::new(Verdict::rejected(
+        resp_code,
+        resp_msg,
+        Some(envelope.clone()),
+    ))
 }
 
 /// Whether `text` is hex with a lower-case digit (`a`–`f`). The spec's hex is upper-case; a
