@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::clock::{self, ChinaTime};
 use crate::crypto::DataKey;
-use crate::error::{codes, Error, ErrorKind};
+use crate::error::{Code, Error, ErrorKind, LibraryCode};
 use crate::input::{self, CallInput};
 use crate::output;
 use crate::protocol::{self, Answer, SealedRequest};
@@ -15,7 +15,7 @@ use crate::transport::{HttpAnswer, Transport};
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The return code: `000000` or the failure's.
-    pub code: String,
+    pub code: Code,
     /// The output JSON (UTF-8).
     pub output: String,
     /// The caller's `orgId`, when it could be read (echoed in buffer notices).
@@ -74,14 +74,14 @@ pub fn run(text: &str, env: &Env<'_>) -> Outcome {
         Ok(answer) => {
             trace.business_code = Some(answer.code.to_string());
             Outcome {
-                code: codes::SUCCESS.to_owned(),
+                code: LibraryCode::Success.into(),
                 output: output::success(&answer),
                 org_id,
                 trace,
             }
         }
         Err(error) => Outcome {
-            code: error.code().to_owned(),
+            code: Code::from(&error.kind),
             output: output::failure(&error, org_id.as_deref()),
             org_id,
             trace,
@@ -153,7 +153,7 @@ pub fn run_live(text: &str) -> Outcome {
     match crate::transport::shared() {
         Ok(transport) => run(text, &Env::live(transport)),
         Err(error) => Outcome {
-            code: error.code().to_owned(),
+            code: Code::from(&error.kind),
             output: output::failure(&error, input::org_id_hint(text).as_deref()),
             org_id: input::org_id_hint(text),
             trace: Trace::default(),

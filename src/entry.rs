@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::call::{self, Outcome};
 use crate::charset::{self, Charset, CharsetSetting};
 use crate::config;
-use crate::error::{codes, Error, ErrorKind, LibraryCode, ReturnCode, MAX_PORTAL_CODES};
+use crate::error::{codes, Code, Error, ErrorKind, LibraryCode, ReturnCode, MAX_PORTAL_CODES};
 use crate::input;
 use crate::log::{self, CallRecord};
 use crate::output::{self, Fitted, Units};
@@ -162,7 +162,7 @@ fn pass_through(outcome: Outcome) -> (ReturnCode, Outcome) {
     );
     let output = output::failure(&error, outcome.org_id.as_deref());
     let outcome = Outcome {
-        code: codes::BAD_RESPONSE.to_owned(),
+        code: LibraryCode::BadResponse.into(),
         output,
         ..outcome
     };
@@ -235,7 +235,7 @@ pub fn null_input() -> Outcome {
 /// An outcome for a failure found before the call could start.
 pub fn refused(error: Error) -> Outcome {
     Outcome {
-        code: error.code().to_owned(),
+        code: Code::from(&error.kind),
         output: output::failure(&error, None),
         org_id: None,
         trace: call::Trace::default(),

@@ -5,17 +5,17 @@
 //! | module | concern |
 //! |---|---|
 //! | [`input`] | the caller's JSON (spec section 1) |
-//! | [`json`] | compact and canonical JSON |
+//! | [`json`] | the JSON codec: member order and number text kept; one writer |
 //! | [`crypto`] | SM3, SM4-ECB-PKCS7, the data key, hex |
 //! | [`sm2`] | SM2 keys in every format, *Z*, SM3withSM2 signing and verification (spec section 11) |
 //! | [`sm4`] | the SM4 block cipher: GFNI/AVX-512, AES-NI and portable engines, chosen at run time |
-//! | [`protocol`] | envelopes, sign text, answer verification (pure functions) |
+//! | [`protocol`] | envelopes, the sign-text rules (spec section 4, only here), answer verification (pure functions) |
 //! | [`transport`] | the process-wide HTTP agent and its error classification |
 //! | [`call`] | one `MobileTrans` call, end to end |
 //! | [`entry`] | the safe bodies of the exports: charset, call, log, buffer fitting |
 //! | [`log`] | daily call logs with personal data masked |
 //! | [`output`] | the output JSON and the buffer rules |
-//! | [`error`] | failure kinds and their return codes |
+//! | [`error`] | the table of return codes (`LibraryCode`), failure kinds |
 //! | [`config`] | `OneTrans.ini` and `ONETRANS_*` settings |
 //! | [`charset`] | UTF-8 / GB18030 / UTF-16 at the boundary |
 //! | [`platform`] | the library's own path, the ANSI code page |
