@@ -169,7 +169,10 @@ pub struct Sm2SignArgs {
 
 impl Sm2SignArgs {
     fn any(&self) -> bool {
-        self.prv.is_some() || self.verify.is_some() || self.public.is_some() || self.user_id.is_some()
+        self.prv.is_some()
+            || self.verify.is_some()
+            || self.public.is_some()
+            || self.user_id.is_some()
     }
 }
 
@@ -357,7 +360,10 @@ mod sm2_sign {
         }
         if !args.bare {
             print_notes_and_text(args, notes, text, app_key);
-            println!("signType: SM2；用户标识 / user id: {} ({user_id_from})", user_id.as_str());
+            println!(
+                "signType: SM2；用户标识 / user id: {} ({user_id_from})",
+                user_id.as_str()
+            );
             match &signature {
                 Some(sig) => {
                     println!("signData (SM2, r‖s base64): {sig}");
@@ -421,7 +427,9 @@ mod sm2_sign {
         } else {
             "核对公钥（应答用门户公钥 serverPubKey，请求用机构公钥）、用户标识、appKey 和业务数据 (check the public key — the portal's for an answer, the institution's for a request — the user id, the appKey and the data)"
         };
-        Err(CliError::failed(format!("SM2 签名无效 (invalid SM2 signature): {why}")))
+        Err(CliError::failed(format!(
+            "SM2 签名无效 (invalid SM2 signature): {why}"
+        )))
     }
 
     /// `--pub`; else, for an answer (it has `respCode`), `serverPubKey` of the `--input` file;
@@ -442,7 +450,10 @@ mod sm2_sign {
                 return Ok((key, "data.serverPubKey"));
             }
         } else if let Some(key) = private {
-            return Ok((sm2::public_of(key), "私钥对应的公钥 / the private key's public half"));
+            return Ok((
+                sm2::public_of(key),
+                "私钥对应的公钥 / the private key's public half",
+            ));
         }
         Err(CliError::usage(if answer {
             "验证应答签名需要门户公钥：用 --pub 或 --input（data.serverPubKey）提供 (verifying an answer needs the portal's public key: give --pub or --input)"

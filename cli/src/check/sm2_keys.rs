@@ -40,7 +40,11 @@ pub(super) fn step(report: &mut Report, input_text: &str, expect_pub: Option<&st
 
     let private = match lookup(&data, "clientPrvKey") {
         None => {
-            failures.push(missing("clientPrvKey", "机构私钥", "the institution's private key"));
+            failures.push(missing(
+                "clientPrvKey",
+                "机构私钥",
+                "the institution's private key",
+            ));
             None
         }
         Some(found) => match keygen::parse_private("clientPrvKey", &found.text) {
@@ -61,7 +65,11 @@ pub(super) fn step(report: &mut Report, input_text: &str, expect_pub: Option<&st
     };
     let server = match lookup(&data, "serverPubKey") {
         None => {
-            failures.push(missing("serverPubKey", "门户公钥", "the portal's public key"));
+            failures.push(missing(
+                "serverPubKey",
+                "门户公钥",
+                "the portal's public key",
+            ));
             None
         }
         Some(found) => match PublicKey::parse("serverPubKey", found.text.trim()) {
@@ -99,17 +107,40 @@ pub(super) fn step(report: &mut Report, input_text: &str, expect_pub: Option<&st
     finish(report, details, failures, warnings);
 }
 
-fn finish(report: &mut Report, mut details: Vec<String>, failures: Vec<String>, warnings: Vec<String>) {
+fn finish(
+    report: &mut Report,
+    mut details: Vec<String>,
+    failures: Vec<String>,
+    warnings: Vec<String>,
+) {
     if !failures.is_empty() {
         let hint = "按上面的说明改正密钥；在改正之前 MobileTrans 以 000105 拒绝调用，不会发出请求 (fix the keys as said above; until then MobileTrans refuses the call with 000105 and sends nothing)";
         details.extend(failures);
         details.extend(warnings);
-        report.step(Verdict::Failed, TITLE, "密钥有问题 / a key is wrong", &details, hint);
+        report.step(
+            Verdict::Failed,
+            TITLE,
+            "密钥有问题 / a key is wrong",
+            &details,
+            hint,
+        );
     } else if !warnings.is_empty() {
         let hint = warnings.join("；");
-        report.step(Verdict::Warning, TITLE, "两把密钥都可解析 / both keys parse", &details, &hint);
+        report.step(
+            Verdict::Warning,
+            TITLE,
+            "两把密钥都可解析 / both keys parse",
+            &details,
+            &hint,
+        );
     } else {
-        report.step(Verdict::Ok, TITLE, "两把密钥都可解析 / both keys parse", &details, "");
+        report.step(
+            Verdict::Ok,
+            TITLE,
+            "两把密钥都可解析 / both keys parse",
+            &details,
+            "",
+        );
     }
 }
 
