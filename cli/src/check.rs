@@ -15,6 +15,8 @@ use onetrans::json::{self, Value};
 use crate::common::{self, CliError, CliResult};
 use crate::tls;
 
+mod sm2_keys;
+
 /// Clock differences above this many seconds are a warning...
 const CLOCK_WARN_SECS: i64 = 60;
 /// ...and above this one a failure: the portal rejects replays (`010010`) beyond 300 s.
@@ -120,7 +122,8 @@ fn target(url: &str) -> Option<Target> {
     })
 }
 
-pub fn run(source: &str, do_call: bool) -> CliResult {
+/// `expect_pub`: for SM2 inputs, the institution's public key as the portal registered it.
+pub fn run(source: &str, do_call: bool, expect_pub: Option<&str>) -> CliResult {
     let (text, charset) = common::read_text(source)?;
     println!(
         "onetrans 对接自检 / self-check (onetrans {})",
@@ -146,6 +149,7 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
                 std::slice::from_ref(&e.message),
                 "按提示修改入参 JSON；MobileTrans 会以 000105 拒绝它，请求不会发出 (fix the input JSON; MobileTrans refuses it with 000105 and sends nothing)",
             );
+            sm2_keys::step(&mut report, &text, expect_pub);
             return summary(&report);
         }
     };
@@ -166,6 +170,7 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
     if let Some(ts) = &parsed.timestamp {
         check_fixed_timestamp(&mut report, ts);
     }
+    sm2_keys::step(&mut report, &text, expect_pub);
 
     // 2. DNS and 3. TCP, to the portal or to the configured proxy.
     let Some(portal) = target(&parsed.server_addr) else {

@@ -92,8 +92,8 @@ pub fn mask(secret: &str) -> String {
     format!("{head}****{tail}")
 }
 
-/// The caller's input JSON with `data.appKey` masked, indented; the text as it is when it is
-/// not JSON.
+/// The caller's input JSON with `data.appKey` masked and `data.clientPrvKey` (the SM2
+/// private key) hidden, indented; the text as it is when it is not JSON.
 pub fn masked_input(text: &str) -> String {
     let Ok(mut value) = json::parse(text) else {
         return text.to_owned();
@@ -102,6 +102,10 @@ pub fn masked_input(text: &str) -> String {
         if let Some(Value::Object(data)) = root.get_mut("data") {
             if let Some(Value::String(key)) = data.get_mut("appKey") {
                 *key = mask(key);
+            }
+            // Not even a head and tail of a private key: "****".
+            if let Some(Value::String(key)) = data.get_mut("clientPrvKey") {
+                *key = "****".to_owned();
             }
         }
     }
@@ -196,5 +200,16 @@ mod tests {
         );
         assert!(shown.contains("1.5e3"), "{shown}");
         assert!(!shown.contains("St72fYdfk6ph"));
+    }
+
+    #[test]
+    fn hides_the_sm2_private_key() {
+        let shown = masked_input(
+            r#"{"data":{"clientPrvKey":"AFA3F4908938DFE9BD560A23E7160ECEB0579FCBD526803CB02E56643EA0E1B0","serverPubKey":"04AB"}}"#,
+        );
+        assert!(!shown.contains("AFA3F49"), "{shown}");
+        assert!(!shown.contains("6643EA0E1B0"), "{shown}");
+        assert!(shown.contains("\"clientPrvKey\": \"****\""), "{shown}");
+        assert!(shown.contains("04AB"), "{shown}");
     }
 }
