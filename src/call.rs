@@ -9,6 +9,7 @@ use crate::error::{codes, Error, ErrorKind};
 use crate::input::{self, CallInput};
 use crate::output;
 use crate::protocol::{self, Answer, SealedRequest};
+use crate::runtime;
 use crate::transport::{HttpAnswer, Transport};
 
 /// The result of a call, before it is encoded for the caller.
@@ -92,7 +93,11 @@ pub fn run(text: &str, env: &Env<'_>) -> Outcome {
 type Partial = (Option<String>, Result<Answer, Error>);
 
 fn run_inner(text: &str, env: &Env<'_>, trace: &mut Trace) -> Partial {
-    let input = match input::parse(text) {
+    let (parsed, ignored_tail) = input::parse_noting_tail(text);
+    if ignored_tail > 0 {
+        runtime::note_ignored_tail(ignored_tail);
+    }
+    let input = match parsed {
         Ok(input) => input,
         Err(e) => return (input::org_id_hint(text), Err(e)),
     };
@@ -150,7 +155,7 @@ fn path_of(url: &str) -> &str {
 /// Runs a call the way `MobileTrans` does: the process-wide configuration and HTTP agent, the
 /// real clock and the OS random source.
 pub fn run_live(text: &str) -> Outcome {
-    match crate::transport::shared() {
+    match runtime::transport() {
         Ok(transport) => run(text, &Env::live(transport)),
         Err(error) => Outcome {
             code: error.code().to_owned(),

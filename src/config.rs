@@ -2,12 +2,11 @@
 //! (`OneTrans.ini` beside the library, or the file named by `ONETRANS_CONFIG`) and environment
 //! variables (`ONETRANS_` + the key in upper snake case) that override it.
 //!
-//! Read once, at the first call. A bad file or value never crashes the host: every call then
+//! Read once, at the first call ([`crate::runtime`] keeps it). A bad file or value never crashes the host: every call then
 //! returns `000105` with a message naming the file, the key and the bad value.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::charset::CharsetSetting;
@@ -50,39 +49,28 @@ impl FromStr for LogLevel {
 /// Every setting, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    pub connect_timeout: Duration,
-    pub read_timeout: Duration,
+    /// The connection settings (`connectTimeoutMs`, `readTimeoutMs`, `maxResponseBytes`,
+    /// `proxy`, `caFile`, `insecureSkipVerify`), handed to the transport as they are.
+    pub transport: Settings,
     /// Bytes `MobileTrans` may write into `pOutData`, NUL included.
     pub out_buf_size: usize,
-    pub max_response_bytes: u64,
     pub charset: CharsetSetting,
     pub log_dir: Option<PathBuf>,
     pub log_level: LogLevel,
     pub log_retention_days: u32,
-    /// `http://[user:password@]host:port`.
-    pub proxy: Option<String>,
-    /// Extra trusted CA certificates (PEM), besides the operating system's store.
-    pub ca_file: Option<PathBuf>,
-    pub insecure_skip_verify: bool,
     /// Where the settings came from, for the self-check and the log.
     pub source: Option<PathBuf>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        let transport = Settings::default();
         Config {
-            connect_timeout: transport.connect_timeout,
-            read_timeout: transport.read_timeout,
+            transport: Settings::default(),
             out_buf_size: 65_536,
-            max_response_bytes: transport.max_response_bytes,
             charset: CharsetSetting::Auto,
             log_dir: None,
             log_level: LogLevel::Info,
             log_retention_days: 30,
-            proxy: None,
-            ca_file: None,
-            insecure_skip_verify: false,
             source: None,
         }
     }
@@ -127,18 +115,6 @@ pub fn env_name(key: &str) -> String {
 }
 
 impl Config {
-    /// The transport's share of the settings.
-    pub fn transport_settings(&self) -> Settings {
-        Settings {
-            connect_timeout: self.connect_timeout,
-            read_timeout: self.read_timeout,
-            max_response_bytes: self.max_response_bytes,
-            proxy: self.proxy.clone(),
-            ca_file: self.ca_file.clone(),
-            insecure_skip_verify: self.insecure_skip_verify,
-        }
-    }
-
     /// Resolves the settings from an INI text (with its path) and an environment lookup. Pure:
     /// the tests pass both in. `default_log_dir` is where logs go when nothing says otherwise.
     pub fn resolve(
@@ -199,14 +175,14 @@ impl Config {
             })
         };
         match key {
-            "connectTimeoutMs" => self.connect_timeout = millis(value)?,
-            "readTimeoutMs" => self.read_timeout = millis(value)?,
+            "connectTimeoutMs" => self.transport.connect_timeout = millis(value)?,
+            "readTimeoutMs" => self.transport.read_timeout = millis(value)?,
             "outBufSize" => {
                 self.out_buf_size = parse_out_buf_size(value)
                     .ok_or_else(|| bad("不小于 256 的字节数 (bytes, at least 256)"))?;
             }
             "maxResponseBytes" => {
-                self.max_response_bytes = match value.parse::<u64>() {
+                self.transport.max_response_bytes = match value.parse::<u64>() {
                     Ok(n) if n >= 1024 => n,
                     _ => return Err(bad("不小于 1024 的字节数 (bytes, at least 1024)")),
                 }
@@ -227,7 +203,7 @@ impl Config {
                 }
             }
             "proxy" => {
-                self.proxy = if value.is_empty() {
+                self.transport.proxy = if value.is_empty() {
                     None
                 } else if value.starts_with("http://") && ureq::Proxy::new(value).is_ok() {
                     Some(value.to_owned())
@@ -237,9 +213,9 @@ impl Config {
                     ));
                 }
             }
-            "caFile" => self.ca_file = path(value),
+            "caFile" => self.transport.ca_file = path(value),
             "insecureSkipVerify" => {
-                self.insecure_skip_verify = match value.to_ascii_lowercase().as_str() {
+                self.transport.insecure_skip_verify = match value.to_ascii_lowercase().as_str() {
                     "true" | "1" | "yes" | "on" => true,
                     "false" | "0" | "no" | "off" | "" => false,
                     _ => return Err(bad(" true 或 false")),
@@ -312,19 +288,16 @@ fn read_ini(path: &Path) -> Result<String, Error> {
     }
 }
 
-/// Finds, reads and resolves the configuration from the real file system and environment.
-pub fn load() -> Result<Config, Error> {
-    load_with_out_buf_size().config
-}
-
 /// A loaded configuration, and the capacity `MobileTrans` may assume with it.
-struct Loaded {
-    config: Result<Config, Error>,
+pub(crate) struct Loaded {
+    pub(crate) config: Result<Config, Error>,
     /// `outBufSize` when the configuration loaded; else [`out_buf_size_after_error`].
-    out_buf_size: usize,
+    pub(crate) out_buf_size: usize,
 }
 
-fn load_with_out_buf_size() -> Loaded {
+/// Finds, reads and resolves the configuration, and the capacity that goes with it. Called once
+/// per process, by [`crate::runtime`], which keeps the result.
+pub(crate) fn load_with_out_buf_size() -> Loaded {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let lib_dir = platform::library_dir();
     let file = match env(FILE_ENV) {
@@ -407,22 +380,6 @@ pub fn out_buf_size_after_error(file: IniFile<'_>, env: &dyn Fn(&str) -> Option<
     smallest.unwrap_or(MIN_OUT_BUF_SIZE)
 }
 
-fn loaded() -> &'static Loaded {
-    static LOADED: OnceLock<Loaded> = OnceLock::new();
-    LOADED.get_or_init(load_with_out_buf_size)
-}
-
-/// The process's configuration, loaded at the first call.
-pub fn get() -> Result<&'static Config, Error> {
-    loaded().config.as_ref().map_err(Clone::clone)
-}
-
-/// The bytes `MobileTrans` may write into `pOutData`, NUL included: `outBufSize`, or when the
-/// configuration did not load, [`out_buf_size_after_error`].
-pub fn out_buf_size() -> usize {
-    loaded().out_buf_size
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,14 +399,18 @@ mod tests {
     #[test]
     fn defaults_without_file() {
         let c = Config::resolve(None, &no_env, None).unwrap();
-        assert_eq!(c.connect_timeout, Duration::from_millis(6000));
-        assert_eq!(c.read_timeout, Duration::from_millis(30000));
+        assert_eq!(c.transport.connect_timeout, Duration::from_millis(6000));
+        assert_eq!(c.transport.read_timeout, Duration::from_millis(30000));
         assert_eq!(c.out_buf_size, 65536);
-        assert_eq!(c.max_response_bytes, 16 * 1024 * 1024);
+        assert_eq!(c.transport.max_response_bytes, 16 * 1024 * 1024);
         assert_eq!(c.charset, CharsetSetting::Auto);
         assert_eq!((c.log_level, c.log_retention_days), (LogLevel::Info, 30));
         assert_eq!(
-            (c.proxy.clone(), c.ca_file.clone(), c.insecure_skip_verify),
+            (
+                c.transport.proxy.clone(),
+                c.transport.ca_file.clone(),
+                c.transport.insecure_skip_verify
+            ),
             (None, None, false)
         );
     }
@@ -459,19 +420,25 @@ mod tests {
         let ini = "; comment\n[other]\nreadTimeoutMs = 1\n[OneTrans]\nconnectTimeoutMs=1500\nREADTIMEOUTMS = 2500\noutBufSize=4096\nmaxResponseBytes=2048\ncharset=gbk\nlogDir=logs\nlogLevel=debug\nlogRetentionDays=7\nproxy=http://u:p@127.0.0.1:3128\ncaFile=ca.pem\ninsecureSkipVerify=true\n";
         let path = Path::new("/opt/his/OneTrans.ini");
         let c = Config::resolve(Some((path, ini)), &no_env, None).unwrap();
-        assert_eq!(c.connect_timeout, Duration::from_millis(1500));
-        assert_eq!(c.read_timeout, Duration::from_millis(2500));
-        assert_eq!((c.out_buf_size, c.max_response_bytes), (4096, 2048));
+        assert_eq!(c.transport.connect_timeout, Duration::from_millis(1500));
+        assert_eq!(c.transport.read_timeout, Duration::from_millis(2500));
+        assert_eq!(
+            (c.out_buf_size, c.transport.max_response_bytes),
+            (4096, 2048)
+        );
         assert_eq!(c.charset, CharsetSetting::Gbk);
         assert_eq!(c.log_dir, Some(PathBuf::from("/opt/his/logs")));
         assert_eq!((c.log_level, c.log_retention_days), (LogLevel::Debug, 7));
-        assert_eq!(c.proxy.as_deref(), Some("http://u:p@127.0.0.1:3128"));
-        assert_eq!(c.ca_file, Some(PathBuf::from("/opt/his/ca.pem")));
-        assert!(c.insecure_skip_verify);
+        assert_eq!(
+            c.transport.proxy.as_deref(),
+            Some("http://u:p@127.0.0.1:3128")
+        );
+        assert_eq!(c.transport.ca_file, Some(PathBuf::from("/opt/his/ca.pem")));
+        assert!(c.transport.insecure_skip_verify);
 
         let env = |name: &str| (name == "ONETRANS_READ_TIMEOUT_MS").then(|| "777".to_owned());
         let c = Config::resolve(Some((path, ini)), &env, None).unwrap();
-        assert_eq!(c.read_timeout, Duration::from_millis(777));
+        assert_eq!(c.transport.read_timeout, Duration::from_millis(777));
     }
 
     #[test]

@@ -8,12 +8,12 @@ use std::time::Instant;
 
 use crate::call::{self, Outcome};
 use crate::charset::{self, Charset, CharsetSetting};
-use crate::config;
 use crate::error::{codes, Error, ErrorKind, LibraryCode, ReturnCode, MAX_PORTAL_CODES};
 use crate::input;
-use crate::log::{self, CallRecord};
+use crate::log::CallRecord;
 use crate::output::{self, Fitted, Units};
 use crate::platform;
+use crate::runtime;
 
 /// What an export writes and returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,13 +58,13 @@ fn panic_if_armed_for_test() {
 }
 
 /// The capacity `MobileTrans` assumes: `outBufSize`, or, when the configuration did not load,
-/// never more than the file could have meant ([`config::out_buf_size`]).
+/// never more than the file could have meant ([`runtime::out_buf_size`]).
 pub fn configured_out_buf_size() -> usize {
-    config::out_buf_size()
+    runtime::out_buf_size()
 }
 
 fn charset_setting() -> CharsetSetting {
-    config::get().map_or(CharsetSetting::Auto, |c| c.charset)
+    runtime::config().map_or(CharsetSetting::Auto, |c| c.charset)
 }
 
 /// A call through the narrow (`char*`) interface. `input` is `None` for a NULL `pInData`.
@@ -75,9 +75,15 @@ pub fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
     let (outcome, out_charset, text) = match input {
         None => (null_input(), platform_charset, None),
         Some(bytes) => match input::check_size(bytes.len())
-            .and_then(|()| charset::decode_input(bytes, charset_setting(), platform_charset))
+            .and_then(|()| charset::decode_request(bytes, charset_setting(), platform_charset))
         {
-            Ok((text, cs)) => (call::run_live(&text), cs, Some(text)),
+            Ok(request) => {
+                if request.ignored_tail > 0 {
+                    runtime::note_ignored_tail(request.ignored_tail);
+                }
+                let text = request.text;
+                (call::run_live(&text), request.charset, Some(text))
+            }
             Err(error) => (refused(error), platform_charset, None),
         },
     };
@@ -246,11 +252,11 @@ pub fn refused(error: Error) -> Outcome {
 /// panic hook queued).
 fn log_call(outcome: &Outcome, code: &str, call_log: &CallLog<'_>) {
     flush_panic_notes();
-    if config::get().is_ok_and(|c| c.insecure_skip_verify) {
-        log::warn("insecureSkipVerify=true：证书校验已关闭，仅限测试环境使用 (certificate verification is OFF)");
+    if runtime::config().is_ok_and(|c| c.transport.insecure_skip_verify) {
+        runtime::warn("insecureSkipVerify=true：证书校验已关闭，仅限测试环境使用 (certificate verification is OFF)");
     }
     let failed = code != codes::SUCCESS;
-    log::call(&CallRecord {
+    runtime::log_call(&CallRecord {
         nonce: &outcome.trace.nonce,
         org_id: outcome.org_id.as_deref().unwrap_or(""),
         path: &outcome.trace.path,
@@ -289,7 +295,7 @@ pub fn note_panic(message: String) {
 fn flush_panic_notes() {
     let notes = std::mem::take(&mut *PANIC_NOTES.lock().unwrap_or_else(PoisonError::into_inner));
     for note in notes {
-        log::warn(&note);
+        runtime::warn(&note);
     }
 }
 

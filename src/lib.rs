@@ -34,6 +34,7 @@ pub mod log;
 pub mod output;
 pub mod platform;
 pub mod protocol;
+pub mod runtime;
 pub mod sm4;
 pub mod transport;
 

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use crate::json::Value;
 
-use crate::clock::{self, ChinaTime};
+use crate::clock::ChinaTime;
 use crate::config::{Config, LogLevel};
 
 /// One finished call, as the log sees it.
@@ -192,28 +192,6 @@ pub fn file_name(date: &str) -> String {
 /// The log file of a day, for tests and tools.
 pub fn file_for(dir: &Path, day: ChinaTime) -> PathBuf {
     dir.join(file_name(&day.date_compact()))
-}
-
-/// The process's logger, created with the configuration.
-pub fn global() -> Option<&'static Logger> {
-    static LOGGER: std::sync::OnceLock<Option<Logger>> = std::sync::OnceLock::new();
-    LOGGER
-        .get_or_init(|| crate::config::get().ok().and_then(Logger::from_config))
-        .as_ref()
-}
-
-/// Logs a call to the process's logger, if any.
-pub fn call(record: &CallRecord<'_>) {
-    if let Some(logger) = global() {
-        logger.call(record, clock::now());
-    }
-}
-
-/// Logs a warning to the process's logger, if any.
-pub fn warn(message: &str) {
-    if let Some(logger) = global() {
-        logger.warn(message, clock::now());
-    }
 }
 
 // --- masking -----------------------------------------------------------------------------------

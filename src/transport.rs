@@ -145,6 +145,12 @@ impl HttpTransport {
         &self.settings
     }
 
+    /// Closes every connection of the agent, idle or in use, and refuses new ones (for the
+    /// library's unload: [`crate::runtime::shut_down`]).
+    pub fn shut_down(&self) {
+        self.agent.clone().shutdown();
+    }
+
     fn exchange(&self, url: &str, body: &[u8]) -> Result<HttpAnswer, ureq::Error> {
         let mut response = self
             .agent
@@ -494,17 +500,6 @@ impl UreqTransport for Tracked {
     }
 }
 
-static SHARED: OnceLock<Result<HttpTransport, Error>> = OnceLock::new();
-
-/// The process-wide transport, created on first use from the configuration and shared by all
-/// threads (connections are kept alive between calls).
-pub fn shared() -> Result<&'static HttpTransport, Error> {
-    SHARED
-        .get_or_init(|| HttpTransport::new(crate::config::get()?.transport_settings()))
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
 /// The certificates trusted for HTTPS: the operating system's store (where hospital IT installs
 /// the private network's CA) plus the PEM certificates of `ca_file`.
 fn trusted_roots(ca_file: Option<&Path>) -> Result<Vec<Certificate<'static>>, Error> {
@@ -541,17 +536,6 @@ fn trusted_roots(ca_file: Option<&Path>) -> Result<Vec<Certificate<'static>>, Er
         }
     }
     Ok(roots)
-}
-
-/// Closes every connection of the process-wide agent, idle or in use, and refuses new ones.
-///
-/// Run when the library is unloaded ([`crate::platform`]'s unload hook): statics are never
-/// dropped, so without this a host that loads and frees the library around each transaction
-/// would keep the pooled sockets of every load open until it exits.
-pub fn shut_down_shared() {
-    if let Some(Ok(transport)) = SHARED.get() {
-        transport.agent.clone().shutdown();
-    }
 }
 
 #[cfg(test)]

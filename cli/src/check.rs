@@ -11,6 +11,7 @@ use onetrans::clock::{self, ChinaTime};
 use onetrans::config::{self, Config};
 use onetrans::input::{self, CallInput};
 use onetrans::json::{self, Value};
+use onetrans::runtime;
 
 use crate::common::{self, CliError, CliResult};
 use crate::tls;
@@ -130,7 +131,7 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
     let mut report = Report::default();
 
     // The library's settings, as `MobileTrans` would load them.
-    let (config, config_error) = match config::get() {
+    let (config, config_error) = match runtime::config() {
         Ok(c) => (c.clone(), None),
         Err(e) => (Config::default(), Some(e.message.clone())),
     };
@@ -178,7 +179,7 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
         );
         return summary(&report);
     };
-    let proxy = config.proxy.as_deref().and_then(target);
+    let proxy = config.transport.proxy.as_deref().and_then(target);
     let (first_hop, hop_name) = match &proxy {
         Some(p) => (p, "代理 / proxy"),
         None => (&portal, "门户 / portal"),
@@ -192,7 +193,7 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
         first_hop,
         hop_name,
         &addrs,
-        config.connect_timeout,
+        config.transport.connect_timeout,
     ) else {
         skip_network(&mut report, &portal, do_call, "TCP 不通 / TCP failed");
         return summary(&report);
@@ -251,10 +252,13 @@ fn print_config(input: &CallInput, config: &Config) {
         ),
     };
     println!(" 动态库设置 / the library's settings: {source}");
-    row("connectTimeoutMs", &config.connect_timeout.as_millis());
-    row("readTimeoutMs", &config.read_timeout.as_millis());
+    row(
+        "connectTimeoutMs",
+        &config.transport.connect_timeout.as_millis(),
+    );
+    row("readTimeoutMs", &config.transport.read_timeout.as_millis());
     row("outBufSize", &config.out_buf_size);
-    row("maxResponseBytes", &config.max_response_bytes);
+    row("maxResponseBytes", &config.transport.max_response_bytes);
     row("charset", &format!("{:?}", config.charset));
     let path_or_none = |p: &Option<std::path::PathBuf>| {
         p.as_ref()
@@ -266,12 +270,13 @@ fn print_config(input: &CallInput, config: &Config) {
     row(
         "proxy",
         &config
+            .transport
             .proxy
             .as_deref()
             .map_or_else(|| none.to_owned(), mask_proxy),
     );
-    row("caFile", &path_or_none(&config.ca_file));
-    row("insecureSkipVerify", &config.insecure_skip_verify);
+    row("caFile", &path_or_none(&config.transport.ca_file));
+    row("insecureSkipVerify", &config.transport.insecure_skip_verify);
     println!();
 }
 
@@ -300,7 +305,7 @@ fn step_settings(report: &mut Report, config: &Config, error: Option<&str>) {
             &[message.to_owned()],
             "修改配置文件或环境变量中的这一项；在修好之前每次调用都返回 000105 (fix that setting; until then every call returns 000105)",
         );
-    } else if config.insecure_skip_verify {
+    } else if config.transport.insecure_skip_verify {
         report.step(
             Verdict::Warning,
             title,
@@ -450,8 +455,8 @@ fn step_tls(report: &mut Report, target: &Target, addr: SocketAddr, config: &Con
     let probe = tls::probe(
         addr,
         &target.host,
-        config.connect_timeout,
-        config.ca_file.as_deref(),
+        config.transport.connect_timeout,
+        config.transport.ca_file.as_deref(),
     );
     let mut details = Vec::new();
     if !probe.trust.is_empty() {
@@ -468,7 +473,7 @@ fn step_tls(report: &mut Report, target: &Target, addr: SocketAddr, config: &Con
     }
     if let Some(failure) = probe.failure {
         details.insert(0, failure.detail.clone());
-        if config.insecure_skip_verify && !probe.chain.is_empty() {
+        if config.transport.insecure_skip_verify && !probe.chain.is_empty() {
             let hint = format!("insecureSkipVerify=true，动态库仍会连接，但这只能用于测试；{} (the library connects anyway because verification is off: test environments only)", failure.hint);
             report.step(Verdict::Warning, title, &failure.kind, &details, &hint);
         } else {
@@ -688,7 +693,7 @@ fn describe_offset(off: i64, other_zh: &str, other_en: &str) -> String {
 /// The portal's time from the `Date` header of a plain `HEAD` request to `serverAddr` (nothing
 /// is posted): (portal, local at the middle of the request, source).
 fn date_header(url: &str, config: &Config) -> Option<(i64, i64, &'static str)> {
-    let proxy = match &config.proxy {
+    let proxy = match &config.transport.proxy {
         Some(p) => Some(ureq::Proxy::new(p).ok()?),
         None => None,
     };
@@ -702,7 +707,9 @@ fn date_header(url: &str, config: &Config) -> Option<(i64, i64, &'static str)> {
         .http_status_as_error(false)
         .max_redirects(0)
         .proxy(proxy)
-        .timeout_global(Some(config.connect_timeout + Duration::from_secs(5)))
+        .timeout_global(Some(
+            config.transport.connect_timeout + Duration::from_secs(5),
+        ))
         .build();
     let agent = ureq::Agent::new_with_config(agent_config);
     let before = clock::now().unix();
