@@ -1,24 +1,29 @@
 //! `onetrans`: a drop-in replacement for the medical-insurance portal's `OneTrans.dll`.
 //!
-//! The C ABI lives in [`ffi`] and nowhere else; everything below it is safe Rust:
+//! The C ABI lives in [`ffi`] and nowhere else; everything below it is safe Rust.
+//!
+//! The modules are layers, listed top to bottom: each one uses (`crate::…`) only modules listed
+//! below it, never one above it (`tests/layers.rs` checks this list against the sources).
 //!
 //! | module | concern |
 //! |---|---|
+//! | [`ffi`] | the exports, pointer helpers, the panic boundary, the unload hooks (`DllMain`, ELF destructor) |
+//! | [`entry`] | the safe bodies of the exports: charset, call, log, buffer fitting |
+//! | [`call`] | one `MobileTrans` call, end to end |
+//! | [`runtime`] | the process-wide state: the configuration once loaded, the shared transport, the logger, their shutdown on unload |
+//! | [`log`] | daily call logs with personal data masked |
+//! | [`config`] | `OneTrans.ini` and `ONETRANS_*` settings |
+//! | [`transport`] | the HTTP agent, its trust store and its error classification |
+//! | [`output`] | the output JSON and the buffer rules |
+//! | [`protocol`] | envelopes, sign text, answer verification (pure functions) |
 //! | [`input`] | the caller's JSON (spec section 1) |
-//! | [`json`] | compact and canonical JSON |
+//! | [`platform`] | the library's own path, the ANSI code page, pinning the library in memory |
+//! | [`charset`] | UTF-8 / GB18030 / UTF-16 at the boundary |
+//! | [`clock`] | China time |
 //! | [`crypto`] | SM3, SM4-ECB-PKCS7, the data key, hex |
 //! | [`sm4`] | the SM4 block cipher: GFNI/AVX-512, AES-NI and portable engines, chosen at run time |
-//! | [`protocol`] | envelopes, sign text, answer verification (pure functions) |
-//! | [`transport`] | the process-wide HTTP agent and its error classification |
-//! | [`call`] | one `MobileTrans` call, end to end |
-//! | [`entry`] | the safe bodies of the exports: charset, call, log, buffer fitting |
-//! | [`log`] | daily call logs with personal data masked |
-//! | [`output`] | the output JSON and the buffer rules |
+//! | [`json`] | compact and canonical JSON |
 //! | [`error`] | failure kinds and their return codes |
-//! | [`config`] | `OneTrans.ini` and `ONETRANS_*` settings |
-//! | [`charset`] | UTF-8 / GB18030 / UTF-16 at the boundary |
-//! | [`platform`] | the library's own path, the ANSI code page |
-//! | [`clock`] | China time |
 
 pub mod call;
 pub mod charset;
