@@ -11,6 +11,7 @@ use crate::output;
 use crate::protocol::{self, Answer, SealedRequest};
 use crate::runtime;
 use crate::transport::{HttpAnswer, Transport};
+use crate::url;
 
 /// The result of a call, before it is encoded for the caller.
 #[derive(Debug, Clone)]
@@ -117,7 +118,7 @@ fn exchange(input: &CallInput, env: &Env<'_>, trace: &mut Trace) -> Result<Answe
         nonce,
         sign_text_masked,
     } = protocol::seal_request(input, &key, &timestamp, &nonce);
-    trace.path = path_of(&input.server_addr).to_owned();
+    trace.path = url::path_of(&input.server_addr);
     trace.nonce.clone_from(&nonce);
     trace.sign_text_masked = sign_text_masked;
     let answer = env.transport.post(&input.server_addr, body.as_bytes());
@@ -144,12 +145,6 @@ fn check_status(status: u16, body: &[u8]) -> Result<(), Error> {
             format!("门户返回 HTTP {other}，请核对 serverAddr 或联系门户运维 (the portal answered HTTP {other}) {preview}"),
         )),
     }
-}
-
-/// The path part of a URL, for logs.
-fn path_of(url: &str) -> &str {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    after_scheme.find('/').map_or("/", |i| &after_scheme[i..])
 }
 
 /// Runs a call the way `MobileTrans` does: the process-wide configuration and HTTP agent, the

@@ -20,6 +20,7 @@ use crate::json::{Map, Value};
 use crate::clock::ChinaTime;
 use crate::crypto::AppKey;
 use crate::error::Error;
+use crate::url::HttpUrl;
 
 /// The keys of `data` that configure the connection; every other member is business data.
 pub const CONNECTION_KEYS: [&str; 7] = [
@@ -257,15 +258,10 @@ fn check_algorithm(key: &str, value: Option<Value>, only: &str) -> Result<(), Er
     }
 }
 
-/// Light validation of `serverAddr`; the HTTP client checks the rest.
+/// `serverAddr` must be an `http://` or `https://` URL with a host, as the HTTP client parses it
+/// ([`crate::url`]).
 fn check_url(url: &str) -> Result<(), Error> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"));
-    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-    let ok = matches!(host, Some(h) if !h.is_empty() && !h.starts_with(':'))
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
+    if HttpUrl::parse(url).is_some() {
         Ok(())
     } else {
         Err(Error::bad_input(format!(

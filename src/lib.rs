@@ -17,6 +17,7 @@
 //! | [`output`] | the output JSON and the buffer rules |
 //! | [`protocol`] | envelopes, sign text, answer verification (pure functions) |
 //! | [`input`] | the caller's JSON (spec section 1) |
+//! | [`url`] | `http://` / `https://` URLs, split by the HTTP client's own parser |
 //! | [`platform`] | the library's own path, the ANSI code page, pinning the library in memory |
 //! | [`charset`] | UTF-8 / GB18030 / UTF-16 at the boundary |
 //! | [`clock`] | China time |
@@ -42,6 +43,7 @@ pub mod protocol;
 pub mod runtime;
 pub mod sm4;
 pub mod transport;
+pub mod url;
 
 /// The library's version, from `Cargo.toml`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

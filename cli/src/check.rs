@@ -12,6 +12,7 @@ use onetrans::config::{self, Config};
 use onetrans::input::{self, CallInput};
 use onetrans::json::{self, Value};
 use onetrans::runtime;
+use onetrans::url::HttpUrl;
 
 use crate::common::{self, CliError, CliResult};
 use crate::tls;
@@ -88,36 +89,14 @@ struct Target {
     port: u16,
 }
 
+/// Splits `serverAddr` or `proxy` with the library's URL parser ([`onetrans::url`]), the one its
+/// input check and its HTTP client use.
 fn target(url: &str) -> Option<Target> {
-    let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
-        (true, r)
-    } else {
-        (false, url.strip_prefix("http://")?)
-    };
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
-    let default_port = if https { 443 } else { 80 };
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (host, after) = v6.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().ok()?,
-            None if after.is_empty() => default_port,
-            None => return None,
-        };
-        (host, port)
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse().ok()?),
-            None => (authority, default_port),
-        }
-    };
-    if host.is_empty() {
-        return None;
-    }
+    let url = HttpUrl::parse(url)?;
     Some(Target {
-        https,
-        host: host.to_owned(),
-        port,
+        https: url.https(),
+        host: url.host().to_owned(),
+        port: url.port(),
     })
 }
 
