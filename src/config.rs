@@ -19,7 +19,7 @@ pub const FILE_NAME: &str = "OneTrans.ini";
 /// The environment variable naming another INI file.
 pub const FILE_ENV: &str = "ONETRANS_CONFIG";
 /// The INI section the library reads.
-pub const SECTION: &str = "onetrans";
+pub(crate) const SECTION: &str = "onetrans";
 
 /// How much the log says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -77,7 +77,7 @@ impl Default for Config {
 }
 
 /// The smallest `outBufSize` accepted.
-pub const MIN_OUT_BUF_SIZE: usize = 256;
+pub(crate) const MIN_OUT_BUF_SIZE: usize = 256;
 
 /// An `outBufSize` value: bytes, from [`MIN_OUT_BUF_SIZE`] to `u32::MAX`.
 fn parse_out_buf_size(value: &str) -> Option<usize> {
@@ -337,7 +337,7 @@ pub(crate) fn load_with_out_buf_size() -> Loaded {
 
 /// The INI file as [`out_buf_size_after_error`] sees it.
 #[derive(Debug, Clone, Copy)]
-pub enum IniFile<'a> {
+pub(crate) enum IniFile<'a> {
     Absent,
     Unreadable,
     Text(&'a str),
@@ -350,7 +350,10 @@ pub enum IniFile<'a> {
 /// [`MIN_OUT_BUF_SIZE`], the smallest any accepted `outBufSize` can mean (a bad or misspelt
 /// `outBufSize`, an unreadable file, a file without the key: the bad line may be the one that
 /// meant to set it). With no file and no `ONETRANS_OUT_BUF_SIZE`, the default.
-pub fn out_buf_size_after_error(file: IniFile<'_>, env: &dyn Fn(&str) -> Option<String>) -> usize {
+pub(crate) fn out_buf_size_after_error(
+    file: IniFile<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> usize {
     if let Some(value) = env(&env_name("outBufSize")) {
         return parse_out_buf_size(&value).unwrap_or(MIN_OUT_BUF_SIZE);
     }

@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::url::HttpUrl;
 
 /// The keys of `data` that configure the connection; every other member is business data.
-pub const CONNECTION_KEYS: [&str; 7] = [
+pub(crate) const CONNECTION_KEYS: [&str; 7] = [
     "serverAddr",
     "appId",
     "appKey",
@@ -38,7 +38,7 @@ pub const CONNECTION_KEYS: [&str; 7] = [
 pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 
 /// The default `version` (spec section 1).
-pub const DEFAULT_VERSION: &str = "1.0.0";
+pub(crate) const DEFAULT_VERSION: &str = "1.0.0";
 
 /// A parsed, validated input.
 #[derive(Debug, Clone)]
@@ -81,7 +81,7 @@ fn first_value(text: &str) -> Result<(Value, usize), crate::json::ParseError> {
 
 /// Refuses an input of more than [`MAX_INPUT_BYTES`] bytes. The exports check the caller's
 /// bytes with it before decoding them; [`parse`] checks the text again.
-pub fn check_size(len: usize) -> Result<(), Error> {
+pub(crate) fn check_size(len: usize) -> Result<(), Error> {
     if len > MAX_INPUT_BYTES {
         return Err(Error::bad_input(format!(
             "入参过大：{len} 字节，上限 {MAX_INPUT_BYTES} 字节 (input too large: {len} bytes, limit {MAX_INPUT_BYTES})"
@@ -98,7 +98,7 @@ pub fn parse(text: &str) -> Result<CallInput, Error> {
 /// [`parse`], and the number of bytes after the first JSON object that were ignored (0 when
 /// none, when they are whitespace, or when the input is not a JSON object), reported also when
 /// the object is refused, for the caller's once-per-process warning.
-pub fn parse_noting_tail(text: &str) -> (Result<CallInput, Error>, usize) {
+pub(crate) fn parse_noting_tail(text: &str) -> (Result<CallInput, Error>, usize) {
     let mut ignored_tail = 0;
     let parsed = parse_object(text, &mut ignored_tail);
     (parsed, ignored_tail)

@@ -26,6 +26,9 @@
 //! | [`json`] | compact and canonical JSON |
 //! | [`error`] | failure kinds and their return codes |
 
+// `unsafe` only where it is the point: the C ABI, the OS queries, the SIMD engines of SM4.
+#![deny(unsafe_code)]
+
 pub mod call;
 pub mod charset;
 pub mod clock;
@@ -33,14 +36,17 @@ pub mod config;
 pub mod crypto;
 pub mod entry;
 pub mod error;
+#[allow(unsafe_code)] // pointers from the caller, `#[no_mangle]`, the unload hooks
 pub mod ffi;
 pub mod input;
 pub mod json;
 pub mod log;
 pub mod output;
-pub mod platform;
+#[allow(unsafe_code)] // dladdr/dlopen, GetModuleHandleExW/GetACP
+pub(crate) mod platform;
 pub mod protocol;
 pub mod runtime;
+#[allow(unsafe_code)] // the AES-NI and GFNI/AVX-512 engines' intrinsics
 pub mod sm4;
 pub mod transport;
 pub mod url;

@@ -45,7 +45,7 @@ pub fn transport() -> Result<&'static HttpTransport, Error> {
 
 /// The process's logger, created from the configuration; `None` when logging is off or the
 /// configuration did not load.
-pub fn logger() -> Option<&'static Logger> {
+pub(crate) fn logger() -> Option<&'static Logger> {
     static LOGGER: OnceLock<Option<Logger>> = OnceLock::new();
     LOGGER
         .get_or_init(|| config().ok().and_then(Logger::from_config))
@@ -53,14 +53,14 @@ pub fn logger() -> Option<&'static Logger> {
 }
 
 /// Logs a call to the process's logger, if any.
-pub fn log_call(record: &CallRecord<'_>) {
+pub(crate) fn log_call(record: &CallRecord<'_>) {
     if let Some(logger) = logger() {
         logger.call(record, clock::now());
     }
 }
 
 /// Logs a warning to the process's logger, if any.
-pub fn warn(message: &str) {
+pub(crate) fn warn(message: &str) {
     if let Some(logger) = logger() {
         logger.warn(message, clock::now());
     }
@@ -84,7 +84,7 @@ pub fn note_ignored_tail(len: usize) {
 /// dropped, so without this a host that loads and frees the library around each transaction
 /// would keep the pooled sockets of every load open until it exits. Never builds anything: a
 /// transport that was never created is left alone.
-pub fn shut_down() {
+pub(crate) fn shut_down() {
     if let Some(Ok(transport)) = TRANSPORT.get() {
         transport.shut_down();
     }

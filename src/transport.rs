@@ -140,7 +140,7 @@ impl HttpTransport {
 
     /// Closes every connection of the agent, idle or in use, and refuses new ones (for the
     /// library's unload: [`crate::runtime::shut_down`]).
-    pub fn shut_down(&self) {
+    pub(crate) fn shut_down(&self) {
         self.agent.clone().shutdown();
     }
 
@@ -514,7 +514,8 @@ fn release_finished_lookups() {
 
 /// How many lookup threads that calls stopped waiting for are still running (or not yet found
 /// finished by a call).
-pub fn abandoned_lookups() -> usize {
+#[cfg(test)]
+fn abandoned_lookups() -> usize {
     lock_abandoned().len()
 }
 

@@ -67,7 +67,7 @@ fn port_is_usable(uri: &Uri, host: &str) -> bool {
 }
 
 /// The path of a URL for the log: its path and query, or `/` when it has none or does not parse.
-pub fn path_of(url: &str) -> String {
+pub(crate) fn path_of(url: &str) -> String {
     HttpUrl::parse(url).map_or_else(|| "/".to_owned(), |u| u.path().to_owned())
 }
 
