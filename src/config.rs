@@ -145,6 +145,7 @@ impl Config {
         Ok(config)
     }
 
+    /// Sets one key from its text; an error names `origin`, the key and the value.
     fn set(
         &mut self,
         key: &str,
@@ -152,75 +153,24 @@ impl Config {
         origin: &str,
         base: Option<&Path>,
     ) -> Result<(), Error> {
-        let bad = |expected: &str| {
-            Error::bad_input(format!(
-                "配置错误：{origin} 的 {key} = \"{value}\" 无效，应为{expected} (bad setting {key} = \"{value}\" in {origin})"
-            ))
-        };
-        let value = value.trim();
-        let millis = |v: &str| -> Result<Duration, Error> {
-            match v.parse::<u64>() {
-                Ok(ms) if (1..=600_000).contains(&ms) => Ok(Duration::from_millis(ms)),
-                _ => Err(bad(" 1 到 600000 之间的毫秒数 (milliseconds, 1..=600000)")),
-            }
-        };
-        let path = |v: &str| -> Option<PathBuf> {
-            if v.is_empty() {
-                return None;
-            }
-            let p = PathBuf::from(v);
-            Some(match base {
-                Some(base) if p.is_relative() => base.join(p),
-                _ => p,
-            })
+        let v = Value {
+            key,
+            raw: value,
+            text: value.trim(),
+            origin,
         };
         match key {
-            "connectTimeoutMs" => self.transport.connect_timeout = millis(value)?,
-            "readTimeoutMs" => self.transport.read_timeout = millis(value)?,
-            "outBufSize" => {
-                self.out_buf_size = parse_out_buf_size(value)
-                    .ok_or_else(|| bad("不小于 256 的字节数 (bytes, at least 256)"))?;
-            }
-            "maxResponseBytes" => {
-                self.transport.max_response_bytes = match value.parse::<u64>() {
-                    Ok(n) if n >= 1024 => n,
-                    _ => return Err(bad("不小于 1024 的字节数 (bytes, at least 1024)")),
-                }
-            }
-            "charset" => {
-                self.charset = value.parse().map_err(|_| bad(" auto、utf-8 或 gbk"))?;
-            }
-            "logDir" => self.log_dir = path(value),
-            "logLevel" => {
-                self.log_level = value
-                    .parse()
-                    .map_err(|_| bad(" off、error、warn、info 或 debug"))?;
-            }
-            "logRetentionDays" => {
-                self.log_retention_days = match value.parse::<u32>() {
-                    Ok(n) if (1..=3650).contains(&n) => n,
-                    _ => return Err(bad(" 1 到 3650 的天数 (days)")),
-                }
-            }
-            "proxy" => {
-                self.transport.proxy = if value.is_empty() {
-                    None
-                } else if value.starts_with("http://") && ureq::Proxy::new(value).is_ok() {
-                    Some(value.to_owned())
-                } else {
-                    return Err(bad(
-                        " http://[用户:密码@]主机:端口 (http://[user:password@]host:port)",
-                    ));
-                }
-            }
-            "caFile" => self.transport.ca_file = path(value),
-            "insecureSkipVerify" => {
-                self.transport.insecure_skip_verify = match value.to_ascii_lowercase().as_str() {
-                    "true" | "1" | "yes" | "on" => true,
-                    "false" | "0" | "no" | "off" | "" => false,
-                    _ => return Err(bad(" true 或 false")),
-                }
-            }
+            "connectTimeoutMs" => self.transport.connect_timeout = v.millis()?,
+            "readTimeoutMs" => self.transport.read_timeout = v.millis()?,
+            "outBufSize" => self.out_buf_size = v.out_buf_size()?,
+            "maxResponseBytes" => self.transport.max_response_bytes = v.max_response_bytes()?,
+            "charset" => self.charset = v.parsed(" auto、utf-8 或 gbk")?,
+            "logDir" => self.log_dir = v.path(base),
+            "logLevel" => self.log_level = v.parsed(" off、error、warn、info 或 debug")?,
+            "logRetentionDays" => self.log_retention_days = v.days()?,
+            "proxy" => self.transport.proxy = v.proxy()?,
+            "caFile" => self.transport.ca_file = v.path(base),
+            "insecureSkipVerify" => self.transport.insecure_skip_verify = v.switch()?,
             other => {
                 return Err(Error::bad_input(format!(
                 "配置错误：{origin} 有未知的设置项 {other}，可用的有 {} (unknown setting {other})",
@@ -229,6 +179,93 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+/// One setting's value as [`Config::set`] reads it, with what its error message names.
+struct Value<'a> {
+    key: &'a str,
+    /// As given (the message quotes it so).
+    raw: &'a str,
+    /// Trimmed: what is parsed.
+    text: &'a str,
+    /// Where it came from: a file and line, or an environment variable.
+    origin: &'a str,
+}
+
+impl Value<'_> {
+    /// The error for a bad value, saying what was `expected`.
+    fn bad(&self, expected: &str) -> Error {
+        let Value {
+            key, raw, origin, ..
+        } = self;
+        Error::bad_input(format!(
+            "配置错误：{origin} 的 {key} = \"{raw}\" 无效，应为{expected} (bad setting {key} = \"{raw}\" in {origin})"
+        ))
+    }
+
+    /// Milliseconds, 1 to 600000.
+    fn millis(&self) -> Result<Duration, Error> {
+        match self.text.parse::<u64>() {
+            Ok(ms) if (1..=600_000).contains(&ms) => Ok(Duration::from_millis(ms)),
+            _ => Err(self.bad(" 1 到 600000 之间的毫秒数 (milliseconds, 1..=600000)")),
+        }
+    }
+
+    fn out_buf_size(&self) -> Result<usize, Error> {
+        parse_out_buf_size(self.text)
+            .ok_or_else(|| self.bad("不小于 256 的字节数 (bytes, at least 256)"))
+    }
+
+    fn max_response_bytes(&self) -> Result<u64, Error> {
+        match self.text.parse::<u64>() {
+            Ok(n) if n >= 1024 => Ok(n),
+            _ => Err(self.bad("不小于 1024 的字节数 (bytes, at least 1024)")),
+        }
+    }
+
+    fn days(&self) -> Result<u32, Error> {
+        match self.text.parse::<u32>() {
+            Ok(n) if (1..=3650).contains(&n) => Ok(n),
+            _ => Err(self.bad(" 1 到 3650 的天数 (days)")),
+        }
+    }
+
+    /// A value with a [`FromStr`] of its own (`charset`, `logLevel`).
+    fn parsed<T: FromStr>(&self, expected: &str) -> Result<T, Error> {
+        self.text.parse().map_err(|_| self.bad(expected))
+    }
+
+    /// A path, relative to the INI file's folder (`base`) when relative; empty is none.
+    fn path(&self, base: Option<&Path>) -> Option<PathBuf> {
+        if self.text.is_empty() {
+            return None;
+        }
+        let p = PathBuf::from(self.text);
+        Some(match base {
+            Some(base) if p.is_relative() => base.join(p),
+            _ => p,
+        })
+    }
+
+    /// `http://[user:password@]host:port`, as ureq accepts it; empty is none.
+    fn proxy(&self) -> Result<Option<String>, Error> {
+        let value = self.text;
+        if value.is_empty() {
+            Ok(None)
+        } else if value.starts_with("http://") && ureq::Proxy::new(value).is_ok() {
+            Ok(Some(value.to_owned()))
+        } else {
+            Err(self.bad(" http://[用户:密码@]主机:端口 (http://[user:password@]host:port)"))
+        }
+    }
+
+    fn switch(&self) -> Result<bool, Error> {
+        match self.text.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" | "" => Ok(false),
+            _ => Err(self.bad(" true 或 false")),
+        }
     }
 }
 
