@@ -115,8 +115,25 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
         Err(e) => (Config::default(), Some(e.message.clone())),
     };
 
-    // 1. The input.
-    let parsed = match input::parse(&text) {
+    // 1. The input (and the settings in effect).
+    let Some(parsed) = step_input(&mut report, &text, charset, &config, config_error) else {
+        return summary(&report);
+    };
+    // 2. DNS, 3. TCP, 4. TLS, 5. the real call, 6. the clock.
+    step_network(&mut report, &parsed, &text, &config, do_call);
+    summary(&report)
+}
+
+/// The input, the configuration in effect and the settings' verdict; `None` (after a failed
+/// step) when the input is refused, as `MobileTrans` would refuse it.
+fn step_input(
+    report: &mut Report,
+    text: &str,
+    charset: Charset,
+    config: &Config,
+    config_error: Option<String>,
+) -> Option<CallInput> {
+    let parsed = match input::parse(text) {
         Ok(parsed) => parsed,
         Err(e) => {
             report.step(
@@ -126,11 +143,11 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
                 std::slice::from_ref(&e.message),
                 "按提示修改入参 JSON；MobileTrans 会以 000105 拒绝它，请求不会发出 (fix the input JSON; MobileTrans refuses it with 000105 and sends nothing)",
             );
-            return summary(&report);
+            return None;
         }
     };
-    print_config(&parsed, &config);
-    step_settings(&mut report, &config, config_error.as_deref());
+    print_config(&parsed, config);
+    step_settings(report, config, config_error.as_deref());
     let fields = parsed.business.as_object().map_or(0, |m| m.len());
     let note = match charset {
         Charset::Utf8 => String::new(),
@@ -144,10 +161,21 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
         "",
     );
     if let Some(ts) = &parsed.timestamp {
-        check_fixed_timestamp(&mut report, ts);
+        check_fixed_timestamp(report, ts);
     }
+    Some(parsed)
+}
 
-    // 2. DNS and 3. TCP, to the portal or to the configured proxy.
+/// The network steps, to the portal or through the configured proxy: DNS and TCP to the first
+/// hop, TLS to the portal, the real call and the clock. A failed step skips the ones that
+/// depend on it.
+fn step_network(
+    report: &mut Report,
+    parsed: &CallInput,
+    text: &str,
+    config: &Config,
+    do_call: bool,
+) {
     let Some(portal) = target(&parsed.server_addr) else {
         report.step(
             Verdict::Failed,
@@ -156,29 +184,28 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
             std::slice::from_ref(&parsed.server_addr),
             "serverAddr 应为 http(s)://主机:端口/接口路径 (serverAddr must be http(s)://host:port/path)",
         );
-        return summary(&report);
+        return;
     };
     let proxy = config.transport.proxy.as_deref().and_then(target);
     let (first_hop, hop_name) = match &proxy {
         Some(p) => (p, "代理 / proxy"),
         None => (&portal, "门户 / portal"),
     };
-    let Some(addrs) = step_dns(&mut report, first_hop, hop_name) else {
-        skip_network(&mut report, &portal, do_call, "DNS 失败 / DNS failed");
-        return summary(&report);
+    let Some(addrs) = step_dns(report, first_hop, hop_name) else {
+        skip_network(report, &portal, do_call, "DNS 失败 / DNS failed");
+        return;
     };
     let Some(addr) = step_tcp(
-        &mut report,
+        report,
         first_hop,
         hop_name,
         &addrs,
         config.transport.connect_timeout,
     ) else {
-        skip_network(&mut report, &portal, do_call, "TCP 不通 / TCP failed");
-        return summary(&report);
+        skip_network(report, &portal, do_call, "TCP 不通 / TCP failed");
+        return;
     };
 
-    // 4. TLS.
     if !portal.https {
         report.skip("TLS", "http:// 地址，不使用 TLS / plain http, no TLS");
     } else if proxy.is_some() {
@@ -187,18 +214,16 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
             "经代理连接，由下一步的真实调用检验 / through the proxy: the real call below tests it",
         );
     } else {
-        step_tls(&mut report, &portal, addr, &config);
+        step_tls(report, &portal, addr, config);
     }
 
-    // 5. The real call, 6. the clock.
     let mut portal_time = None;
     if do_call {
-        portal_time = step_call(&mut report, &text);
+        portal_time = step_call(report, text);
     } else {
         report.skip("接口应答 / the path answers", "--no-call");
     }
-    step_clock(&mut report, &parsed.server_addr, &config, portal_time);
-    summary(&report)
+    step_clock(report, &parsed.server_addr, config, portal_time);
 }
 
 /// The configuration in effect: the caller's connection keys and the library's settings (from
