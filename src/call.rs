@@ -9,7 +9,9 @@ use crate::error::{Code, Error, ErrorKind, LibraryCode};
 use crate::input::{self, CallInput};
 use crate::output;
 use crate::protocol::{self, Answer, SealedRequest};
+use crate::runtime;
 use crate::transport::{HttpAnswer, Transport};
+use crate::url;
 
 /// The result of a call, before it is encoded for the caller.
 #[derive(Debug, Clone)]
@@ -92,7 +94,11 @@ pub fn run(text: &str, env: &Env<'_>) -> Outcome {
 type Partial = (Option<String>, Result<Answer, Error>);
 
 fn run_inner(text: &str, env: &Env<'_>, trace: &mut Trace) -> Partial {
-    let input = match input::parse(text) {
+    let (parsed, ignored_tail) = input::parse_noting_tail(text);
+    if ignored_tail > 0 {
+        runtime::note_ignored_tail(ignored_tail);
+    }
+    let input = match parsed {
         Ok(input) => input,
         Err(e) => return (input::org_id_hint(text), Err(e)),
     };
@@ -112,7 +118,7 @@ fn exchange(input: &CallInput, env: &Env<'_>, trace: &mut Trace) -> Result<Answe
         nonce,
         sign_text_masked,
     } = protocol::seal_request(input, &key, &timestamp, &nonce);
-    trace.path = path_of(&input.server_addr).to_owned();
+    trace.path = url::path_of(&input.server_addr);
     trace.nonce.clone_from(&nonce);
     trace.sign_text_masked = sign_text_masked;
     let answer = env.transport.post(&input.server_addr, body.as_bytes());
@@ -141,16 +147,10 @@ fn check_status(status: u16, body: &[u8]) -> Result<(), Error> {
     }
 }
 
-/// The path part of a URL, for logs.
-fn path_of(url: &str) -> &str {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    after_scheme.find('/').map_or("/", |i| &after_scheme[i..])
-}
-
 /// Runs a call the way `MobileTrans` does: the process-wide configuration and HTTP agent, the
 /// real clock and the OS random source.
 pub fn run_live(text: &str) -> Outcome {
-    match crate::transport::shared() {
+    match runtime::transport() {
         Ok(transport) => run(text, &Env::live(transport)),
         Err(error) => Outcome {
             code: Code::from(&error.kind),

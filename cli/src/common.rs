@@ -69,8 +69,12 @@ pub fn decode_text(bytes: &[u8]) -> CliResult<(String, Charset)> {
 /// As [`decode_text`], failing with the library's error (`000105`).
 pub fn decode_input(bytes: &[u8]) -> Result<(String, Charset), onetrans::error::Error> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let setting = onetrans::config::get().map_or(CharsetSetting::Auto, |c| c.charset);
-    charset::decode_input(bytes, setting, Charset::Utf8).map(|(text, cs)| (text.into_owned(), cs))
+    let setting = onetrans::runtime::config().map_or(CharsetSetting::Auto, |c| c.charset);
+    let request = charset::decode_request(bytes, setting, Charset::Utf8)?;
+    if request.ignored_tail > 0 {
+        onetrans::runtime::note_ignored_tail(request.ignored_tail);
+    }
+    Ok((request.text.into_owned(), request.charset))
 }
 
 /// Reads and decodes an input file (or `-`).
