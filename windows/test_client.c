@@ -791,6 +791,8 @@ static void codes_fresh_thread(void)
           "OneTransLastOutput on a fresh thread, 100-byte cap: not 000000, NUL written, nothing past the cap",
           f.small_code, NULL);
 
+    if (OneTransLastOutputW == NULL)
+        return; /* failed in mode_codes */
     ran = run_thread(fresh_wide, &f);
     ended = ran && wmemchr(f.wout, 0, sizeof f.wout / sizeof f.wout[0]) != NULL;
     check(ran && f.wcode && wcscmp(f.wcode, L"000105") == 0 && ended && f.wout[0] == L'{' &&
@@ -876,8 +878,7 @@ static void mode_codes(void)
 {
     char *out = malloc(OUT_SIZE);
     check(OneTransLastOutputW != NULL, "GetProcAddress finds OneTransLastOutputW", NULL, NULL);
-    if (out == NULL || MobileTrans == NULL || MobileTransW == NULL || OneTransLastOutput == NULL ||
-        OneTransLastOutputW == NULL)
+    if (out == NULL || MobileTrans == NULL || MobileTransW == NULL || OneTransLastOutput == NULL)
         return;
     codes_fresh_thread(); /* first: no thread of this process has called yet */
     codes_portal(out);
