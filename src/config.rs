@@ -68,7 +68,8 @@ impl FromStr for JournalSync {
 }
 
 /// The business keys the journal and the log line name by default (`journalKeys`).
-pub const DEFAULT_JOURNAL_KEYS: [&str; 4] = ["medOrgOrd", "payOrdId", "mobileDrugTipsId", "orgCode"];
+pub const DEFAULT_JOURNAL_KEYS: [&str; 4] =
+    ["medOrgOrd", "payOrdId", "mobileDrugTipsId", "orgCode"];
 
 /// Every setting, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,11 +318,13 @@ impl Value<'_> {
             .filter(|n| !n.is_empty())
             .map(str::to_owned)
             .collect();
-        let valid = |n: &String| n.len() <= 64 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let valid =
+            |n: &String| n.len() <= 64 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if names.iter().all(valid) {
             Ok(names)
         } else {
-            Err(self.bad("以逗号分隔的字段名，如 medOrgOrd,payOrdId (comma-separated member names)"))
+            Err(self
+                .bad("以逗号分隔的字段名，如 medOrgOrd,payOrdId (comma-separated member names)"))
         }
     }
 
@@ -582,7 +585,8 @@ mod journal_tests {
         assert_eq!(c.journal_sync, JournalSync::Always);
         assert_eq!(c.journal_keys, DEFAULT_JOURNAL_KEYS);
         assert_eq!(Config::default().journal_folder(), None);
-        let ini = "[onetrans]\njournalDir = j\njournalSync = NEVER\njournalKeys = medOrgOrd, hisNo ,\n";
+        let ini =
+            "[onetrans]\njournalDir = j\njournalSync = NEVER\njournalKeys = medOrgOrd, hisNo ,\n";
         let path = Path::new("/dll/OneTrans.ini");
         let c = Config::resolve(Some((path, ini)), &none, None).unwrap();
         assert_eq!(c.journal_folder(), Some(PathBuf::from("/dll/j")));
@@ -590,7 +594,11 @@ mod journal_tests {
         assert_eq!(c.journal_keys, ["medOrgOrd", "hisNo"]);
         let env = |name: &str| (name == "ONETRANS_JOURNAL_KEYS").then(|| "a b".to_owned());
         let err = Config::resolve(None, &env, None).unwrap_err();
-        assert!(err.message.contains("ONETRANS_JOURNAL_KEYS"), "{}", err.message);
+        assert!(
+            err.message.contains("ONETRANS_JOURNAL_KEYS"),
+            "{}",
+            err.message
+        );
         let env = |name: &str| (name == "ONETRANS_JOURNAL_SYNC").then(|| "sometimes".to_owned());
         assert!(Config::resolve(None, &env, None).is_err());
     }

@@ -535,7 +535,8 @@ mod tests {
     }
 
     fn temp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("onetrans-journal-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("onetrans-journal-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         dir
     }

@@ -599,7 +599,10 @@ fn check_journal(row: &Row) {
         .collect();
     let count = |event| mine.iter().filter(|r| r.event == event).count();
     assert_eq!(
-        (count(journal::Event::Intent), count(journal::Event::Outcome)),
+        (
+            count(journal::Event::Intent),
+            count(journal::Event::Outcome)
+        ),
         (1, 1),
         "{id}: {mine:?}"
     );

@@ -144,9 +144,17 @@ fn two_processes_of_eight_threads_share_one_folder() {
         .map(|e| std::fs::read_to_string(e.path()).unwrap().lines().count())
         .sum();
     let scan = journal::read_folder(&dir).unwrap();
-    assert!(scan.problems.is_empty(), "every line parses: {:?}", scan.problems);
+    assert!(
+        scan.problems.is_empty(),
+        "every line parses: {:?}",
+        scan.problems
+    );
     let total = 2 * THREADS * CALLS;
-    assert_eq!(lines, 2 * total, "one intent and one outcome a call, nothing else");
+    assert_eq!(
+        lines,
+        2 * total,
+        "one intent and one outcome a call, nothing else"
+    );
     assert_eq!(scan.records.len(), 2 * total);
     let pids: std::collections::BTreeSet<u64> = scan.records.iter().map(|r| r.pid).collect();
     assert_eq!(pids.len(), 2);
@@ -154,7 +162,10 @@ fn two_processes_of_eight_threads_share_one_folder() {
     assert_eq!(requests.len(), total, "pairs by nonce");
     for request in &requests {
         let (intent, outcome) = (request.intent.as_ref(), request.outcome.as_ref());
-        assert!(intent.is_some_and(|r| r.event == Event::Intent), "{request:?}");
+        assert!(
+            intent.is_some_and(|r| r.event == Event::Intent),
+            "{request:?}"
+        );
         assert_eq!(request.code(), Some("000000"), "{request:?}");
         assert_eq!(intent.unwrap().keys, outcome.unwrap().keys);
     }
@@ -193,6 +204,9 @@ fn an_unwritable_folder_never_fails_a_call() {
         .collect();
     assert_eq!(log.matches("journal）无法写入").count(), 1, "once: {log}");
     assert_eq!(log.matches("code=000000").count(), 3, "{log}");
-    assert!(log.contains("medOrgOrd=UNWRITABLE-2"), "the business keys: {log}");
+    assert!(
+        log.contains("medOrgOrd=UNWRITABLE-2"),
+        "the business keys: {log}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -342,7 +342,7 @@ fn step_journal(report: &mut Report, config: &Config) {
     let title = "调用流水 / the call journal";
     let Some(journal) = Journal::from_config(config) else {
         report.step(
-            Verdict::Warning,
+            Verdict::Skipped,
             title,
             "未启用：没有设置 logDir 或 journalDir / off: neither logDir nor journalDir is set",
             &[],

@@ -70,9 +70,21 @@ impl Filter {
             .collect::<CliResult<_>>()?;
         Ok(Filter {
             all: args.all,
-            since: args.since.as_deref().map(|t| bound(t, "00:00:00")).transpose()?,
-            until: args.until.as_deref().map(|t| bound(t, "23:59:59")).transpose()?,
-            codes: args.code.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
+            since: args
+                .since
+                .as_deref()
+                .map(|t| bound(t, "00:00:00"))
+                .transpose()?,
+            until: args
+                .until
+                .as_deref()
+                .map(|t| bound(t, "23:59:59"))
+                .transpose()?,
+            codes: args
+                .code
+                .iter()
+                .map(|c| c.trim().to_ascii_lowercase())
+                .collect(),
             keys,
         })
     }
@@ -88,9 +100,10 @@ impl Filter {
         listed
             && self.since.as_ref().is_none_or(|s| record.time >= *s)
             && self.until.as_ref().is_none_or(|u| record.time <= *u)
-            && self.keys.iter().all(|(k, v)| {
-                record.keys.iter().any(|(rk, rv)| rk == k && rv == v)
-            })
+            && self
+                .keys
+                .iter()
+                .all(|(k, v)| record.keys.iter().any(|(rk, rv)| rk == k && rv == v))
     }
 }
 
@@ -137,7 +150,10 @@ pub fn run(args: &JournalArgs) -> CliResult {
         .filter(|r| filter.admits(r))
         .collect();
     if args.json {
-        println!("{}", json::pretty(&Value::Array(requests.iter().map(to_json).collect())));
+        println!(
+            "{}",
+            json::pretty(&Value::Array(requests.iter().map(to_json).collect()))
+        );
     } else if args.csv {
         print!("{}", to_csv(&requests));
     } else {
@@ -233,7 +249,10 @@ fn print_table(dir: &Path, requests: &[Request], listing_all: bool) {
     }
     let open = requests.iter().filter(|r| r.unresolved()).count();
     println!();
-    println!("{} 个请求 / requests; {open} 个结果未知 / with an unknown outcome", requests.len());
+    println!(
+        "{} 个请求 / requests; {open} 个结果未知 / with an unknown outcome",
+        requests.len()
+    );
     if open > 0 {
         println!("无结果 = 程序在调用中途被终止（或调用仍在进行）；结果未知 = 000001/000101/000102/444444");
         println!("(no outcome = the program ended mid-call, or the call is still running; unknown = 000001/000101/000102/444444)");
@@ -255,11 +274,14 @@ fn to_json(request: &Request) -> Value {
     );
     map.insert(
         "ms".into(),
-        outcome
-            .and_then(|o| o.millis)
-            .map_or(Value::Null, |ms| Value::from(i64::try_from(ms).unwrap_or(i64::MAX))),
+        outcome.and_then(|o| o.millis).map_or(Value::Null, |ms| {
+            Value::from(i64::try_from(ms).unwrap_or(i64::MAX))
+        }),
     );
-    map.insert("pid".into(), Value::from(i64::try_from(record.pid).unwrap_or(0)));
+    map.insert(
+        "pid".into(),
+        Value::from(i64::try_from(record.pid).unwrap_or(0)),
+    );
     map.insert("orgId".into(), record.org_id.as_str().into());
     map.insert("path".into(), record.path.as_str().into());
     let keys: Map = record
@@ -289,7 +311,9 @@ fn to_csv(requests: &[Request]) -> String {
         }
     }
     let mut out = String::from("\u{feff}");
-    let mut header = vec!["time", "status", "code", "bizCode", "ms", "pid", "orgId", "path"];
+    let mut header = vec![
+        "time", "status", "code", "bizCode", "ms", "pid", "orgId", "path",
+    ];
     header.extend(&key_names);
     header.extend(["nonce", "dataSm3", "action"]);
     push_row(&mut out, header.iter().map(|h| (*h).to_owned()));
@@ -344,14 +368,20 @@ mod tests {
 
     #[test]
     fn bounds_and_csv_quoting() {
-        assert_eq!(bound("2026-11-26", "23:59:59").unwrap(), "2026-11-26 23:59:59");
+        assert_eq!(
+            bound("2026-11-26", "23:59:59").unwrap(),
+            "2026-11-26 23:59:59"
+        );
         assert_eq!(
             bound("2026-11-26T08:00:00", "x").unwrap(),
             "2026-11-26 08:00:00"
         );
         assert!(bound("yesterday", "x").is_err());
         let mut out = String::new();
-        push_row(&mut out, ["a,b".to_owned(), "say \"hi\"".to_owned(), "c".to_owned()].into_iter());
+        push_row(
+            &mut out,
+            ["a,b".to_owned(), "say \"hi\"".to_owned(), "c".to_owned()].into_iter(),
+        );
         assert_eq!(out, "\"a,b\",\"say \"\"hi\"\"\",c\r\n");
     }
 }
