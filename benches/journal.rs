@@ -66,7 +66,7 @@ fn main() {
         .iter()
         .map(|(name, sync)| Journal::new(base.join(name), *sync, 30))
         .collect();
-    let mut samples = vec![Vec::new(), Vec::new()];
+    let mut samples = [Vec::new(), Vec::new()];
     // Warm-up: the day's files are created and the page cache holds them.
     for journal in &journals {
         one_call(journal, &business, &keys, 0);
