@@ -13,6 +13,8 @@ use std::time::Duration;
 use crate::charset::CharsetSetting;
 use crate::error::Error;
 use crate::platform;
+use crate::signing::{SecretText, Sm2Defaults};
+use crate::sm2::UserId;
 use crate::transport::Settings;
 
 /// The INI file's name, looked up beside the library.
@@ -64,6 +66,9 @@ pub struct Config {
     /// Extra trusted CA certificates (PEM), besides the operating system's store.
     pub ca_file: Option<PathBuf>,
     pub insecure_skip_verify: bool,
+    /// `clientPrvKey`, `serverPubKey`, `sm2UserId`: the SM2 keys of calls whose input has none
+    /// (spec section 11). The private key's `Debug` is redacted.
+    pub sm2: Sm2Defaults,
     /// Where the settings came from, for the self-check and the log.
     pub source: Option<PathBuf>,
 }
@@ -83,6 +88,7 @@ impl Default for Config {
             proxy: None,
             ca_file: None,
             insecure_skip_verify: false,
+            sm2: Sm2Defaults::default(),
             source: None,
         }
     }
@@ -100,7 +106,7 @@ fn parse_out_buf_size(value: &str) -> Option<usize> {
 }
 
 /// The keys, in the INI's spelling; the environment variable is derived from each.
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 14] = [
     "connectTimeoutMs",
     "readTimeoutMs",
     "outBufSize",
@@ -112,6 +118,9 @@ pub const KEYS: [&str; 11] = [
     "proxy",
     "caFile",
     "insecureSkipVerify",
+    "clientPrvKey",
+    "serverPubKey",
+    "sm2UserId",
 ];
 
 /// `ONETRANS_` + the key in upper snake case: `readTimeoutMs` → `ONETRANS_READ_TIMEOUT_MS`.
@@ -244,6 +253,24 @@ impl Config {
                     "false" | "0" | "no" | "off" | "" => false,
                     _ => return Err(bad(" true 或 false")),
                 }
+            }
+            // The keys are checked by the SM2 calls that use them (`crate::signing::resolve`),
+            // so a bad one never shows here, and its value is never echoed.
+            "clientPrvKey" => {
+                self.sm2.client_prv_key =
+                    (!value.is_empty()).then(|| SecretText::new(value.to_owned()));
+            }
+            "serverPubKey" => {
+                self.sm2.server_pub_key = (!value.is_empty()).then(|| value.to_owned());
+            }
+            "sm2UserId" => {
+                self.sm2.user_id = if value.is_empty() {
+                    None
+                } else {
+                    Some(UserId::new(value).map_err(|e| {
+                        Error::bad_input(format!("配置错误：{origin} 的 sm2UserId 无效：{e}"))
+                    })?)
+                };
             }
             other => {
                 return Err(Error::bad_input(format!(

@@ -9,6 +9,7 @@
 //! | [`crypto`] | SM3, SM4-ECB-PKCS7, the data key, hex |
 //! | [`sm2`] | SM2 keys in every format, *Z*, SM3withSM2 signing and verification (spec section 11) |
 //! | [`sm4`] | the SM4 block cipher: GFNI/AVX-512, AES-NI and portable engines, chosen at run time |
+//! | [`signing`] | the sign types `SM3` and `SM2` behind one interface; the SM2 keys of a call |
 //! | [`protocol`] | envelopes, sign text, answer verification (pure functions) |
 //! | [`transport`] | the process-wide HTTP agent and its error classification |
 //! | [`call`] | one `MobileTrans` call, end to end |
@@ -35,6 +36,7 @@ pub mod log;
 pub mod output;
 pub mod platform;
 pub mod protocol;
+pub mod signing;
 pub mod sm2;
 pub mod sm4;
 pub mod transport;
