@@ -191,7 +191,10 @@ fn call_sign_types(c: &mut Criterion) {
     let vectors: serde_json::Value =
         serde_json::from_str(include_str!("../spec/vectors.json")).unwrap();
     let sm3_input = vectors["request"][0]["input"].as_str().unwrap().to_owned();
-    let sm2_input = vectors["sm2_request"][0]["input"].as_str().unwrap().to_owned();
+    let sm2_input = vectors["sm2_request"][0]["input"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (app_id, app_key) = (
         "zxm3QCh5RA5SrXm2C3b5JDcGAHMtepFN",
         AppKey::new("St72fYdfk6ph4YiFpMwa4yw8Tyr8wCmM"),

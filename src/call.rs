@@ -137,14 +137,7 @@ fn exchange(
     trace.response_body = Some(body);
     checked?;
     let body = trace.response_body.as_deref().unwrap_or_default();
-    protocol::open_response_with(
-        body,
-        &input.app_id,
-        &key,
-        &input.app_key,
-        &nonce,
-        &signing,
-    )
+    protocol::open_response_with(body, &input.app_id, &key, &input.app_key, &nonce, &signing)
 }
 
 fn check_status(status: u16, body: &[u8]) -> Result<(), Error> {

@@ -243,7 +243,7 @@ fn check_answer_signature(
     let expected = signing.sign_type().as_str();
     let answered = envelope.get("signType").and_then(Value::as_str);
     if !answered.is_some_and(|t| t.eq_ignore_ascii_case(expected)) {
-        let shown = answered.map_or_else(|| "（无 / none）".to_owned(), |t| shown_code(t));
+        let shown = answered.map_or_else(|| "（无 / none）".to_owned(), shown_code);
         return refuse(format!(
             "应答的 signType {shown} 不是请求的 {expected}（签名类型被降级），结果不可信，请先查询交易状态并联系门户 (the answer's signType is not the request's {expected}: a downgrade; the outcome is not trusted, query first)"
         ));

@@ -142,8 +142,7 @@ impl Signing {
             Signing::Sm2(keys) => {
                 if sm2::decode_signature(sign_data).is_none() {
                     Verdict::Malformed
-                } else if sm2::verify(&keys.peer, &keys.user_id, sign_text.as_bytes(), sign_data)
-                {
+                } else if sm2::verify(&keys.peer, &keys.user_id, sign_text.as_bytes(), sign_data) {
                     Verdict::Valid
                 } else {
                     Verdict::Invalid
@@ -295,7 +294,10 @@ mod tests {
             Verdict::Malformed
         );
         assert_eq!(Signing::Sm3.verify("t", &crypto::sign("t")), Verdict::Valid);
-        assert_eq!(Signing::Sm3.verify("t", &crypto::sign("u")), Verdict::Invalid);
+        assert_eq!(
+            Signing::Sm3.verify("t", &crypto::sign("u")),
+            Verdict::Invalid
+        );
         assert_eq!(Signing::Sm3.verify("t", &sig), Verdict::Malformed);
     }
 }

@@ -53,7 +53,10 @@ fn keys_and_user_id_from_the_ini_file_and_the_environment() {
     // No key in the input: the file's private key and user id, the environment's public key.
     let (code, out) = mobile_trans(&input("INI-1", ""));
     assert_eq!(code, "000000", "{out}");
-    assert_eq!(portal.received().last().unwrap().envelope.as_ref().unwrap()["signType"], "SM2");
+    assert_eq!(
+        portal.received().last().unwrap().envelope.as_ref().unwrap()["signType"],
+        "SM2"
+    );
 
     // The input wins: a wrong serverPubKey in data is used (and the answer refused).
     let wrong = format!(r#""serverPubKey":"{}""#, stranger.to_base64());
@@ -67,10 +70,11 @@ fn keys_and_user_id_from_the_ini_file_and_the_environment() {
     assert!(out.contains("门户拒绝了请求"), "{out}");
 
     // SM3 calls are unaffected by the SM2 settings.
-    let (code, out) = mobile_trans(&push_msg(&portal.url(PUSH_MSG), "INI-4", "").replace(
-        APP_ID,
-        "1FM99V9JP0009A23A8C00000D445BA03",
-    ).replace(APP_KEY, "1FM99V9JM00N9A23A8C000003F4B7C32"));
+    let (code, out) = mobile_trans(
+        &push_msg(&portal.url(PUSH_MSG), "INI-4", "")
+            .replace(APP_ID, "1FM99V9JP0009A23A8C00000D445BA03")
+            .replace(APP_KEY, "1FM99V9JM00N9A23A8C000003F4B7C32"),
+    );
     assert_eq!(code, "000000", "{out}");
 
     // The configured private key never reaches the log.

@@ -88,7 +88,12 @@ fn both_interfaces_succeed_and_the_keys_never_travel() {
     assert_eq!(last.resp_code, "000000");
     let envelope = last.envelope.as_ref().unwrap();
     assert_eq!(envelope["signType"], "SM2");
-    for secret in [prv_text.as_str(), &server.to_hex(), "clientPrvKey", "serverPubKey"] {
+    for secret in [
+        prv_text.as_str(),
+        &server.to_hex(),
+        "clientPrvKey",
+        "serverPubKey",
+    ] {
         assert!(!last.body.contains(secret), "{secret} was sent");
     }
     assert!(last.data.as_ref().unwrap().get("clientPrvKey").is_none());
@@ -105,10 +110,7 @@ fn both_interfaces_succeed_and_the_keys_never_travel() {
     let (code, text) = mobile_trans_w(&input);
     assert_eq!(code, "000000", "{text}");
     assert_eq!(member(&text, "code"), Value::from(0));
-    assert!(
-        member(&text, "data").get("drugStatus").is_some(),
-        "{text}"
-    );
+    assert!(member(&text, "data").get("drugStatus").is_some(), "{text}");
 }
 
 #[test]
@@ -132,7 +134,10 @@ fn a_wrong_server_pub_key_is_000102() {
         &keys(&client, &stranger),
     ));
     assert_eq!(code, "000102", "{out}");
-    assert!(member(&out, "message").as_str().unwrap().contains("serverPubKey"));
+    assert!(member(&out, "message")
+        .as_str()
+        .unwrap()
+        .contains("serverPubKey"));
     // The portal accepted the request: the outcome is not trusted, not "not sent".
     assert_eq!(portal.received().last().unwrap().resp_code, "000000");
 }
@@ -152,7 +157,11 @@ fn forged_tampered_and_downgraded_answers_are_000102() {
             &format!("SM2-{fault}"),
             &keys(&client, &server),
         ));
-        let expected = if fault == "badenc" { "000101" } else { "000102" };
+        let expected = if fault == "badenc" {
+            "000101"
+        } else {
+            "000102"
+        };
         assert_eq!(code, expected, "{fault}: {out}");
         let message = member(&out, "message");
         assert!(message.as_str().unwrap().contains(says), "{fault}: {out}");
@@ -167,22 +176,34 @@ fn missing_and_malformed_keys_are_000105_and_nothing_is_sent() {
     let public = server.to_hex();
     let cases: Vec<(String, &str)> = vec![
         (format!(r#""serverPubKey":"{public}""#), "clientPrvKey"),
-        (format!(r#""clientPrvKey":"{}""#, prv.as_str()), "serverPubKey"),
+        (
+            format!(r#""clientPrvKey":"{}""#, prv.as_str()),
+            "serverPubKey",
+        ),
         (
             format!(r#""clientPrvKey":"","serverPubKey":"{public}""#),
             "clientPrvKey",
         ),
         (
             // (Not 40 digits: those also read as base64 of 30 bytes, a Java key with zero top bytes.)
-            format!(r#""clientPrvKey":"{}","serverPubKey":"{public}""#, &prv[..20]),
+            format!(
+                r#""clientPrvKey":"{}","serverPubKey":"{public}""#,
+                &prv[..20]
+            ),
             "clientPrvKey",
         ),
         (
-            format!(r#""clientPrvKey":"{}","serverPubKey":"{public}""#, "0".repeat(64)),
+            format!(
+                r#""clientPrvKey":"{}","serverPubKey":"{public}""#,
+                "0".repeat(64)
+            ),
             "clientPrvKey",
         ),
         (
-            format!(r#""clientPrvKey":"{public}","serverPubKey":"{}""#, prv.as_str()),
+            format!(
+                r#""clientPrvKey":"{public}","serverPubKey":"{}""#,
+                prv.as_str()
+            ),
             "clientPrvKey",
         ),
         (
@@ -204,8 +225,14 @@ fn missing_and_malformed_keys_are_000105_and_nothing_is_sent() {
         let message = member(&out, "message");
         let message = message.as_str().unwrap();
         assert!(message.contains(named), "{members}: {message}");
-        assert!(!message.contains(&prv[..20]), "the key is echoed: {message}");
-        assert!(!message.contains(&public[..20]), "the key is echoed: {message}");
+        assert!(
+            !message.contains(&prv[..20]),
+            "the key is echoed: {message}"
+        );
+        assert!(
+            !message.contains(&public[..20]),
+            "the key is echoed: {message}"
+        );
     }
     assert!(portal.received().is_empty(), "nothing may reach the portal");
 }
@@ -226,7 +253,10 @@ fn eight_threads_each_get_the_answer_to_their_own_request() {
                     assert_eq!(code, "000000", "{out}");
                     let data = member(&out, "data");
                     assert_eq!(data.get("medOrgOrd"), Some(&Value::from(order.as_str())));
-                    assert_eq!(data.get("thread").map(|v| v.to_string()), Some(t.to_string()));
+                    assert_eq!(
+                        data.get("thread").map(|v| v.to_string()),
+                        Some(t.to_string())
+                    );
                 }
             });
         }
@@ -254,7 +284,10 @@ fn the_debug_log_shows_neither_key() {
     assert_eq!(code, "000105");
     let log = std::fs::read_to_string(onetrans::log::file_for(&log_dir(), onetrans::clock::now()))
         .expect("today's log");
-    assert!(log.contains("SM2-LOG"), "the calls were logged at debug: {log}");
+    assert!(
+        log.contains("SM2-LOG"),
+        "the calls were logged at debug: {log}"
+    );
     assert!(log.contains("DEBUG input="), "{log}");
     let body_line = pem.lines().nth(1).unwrap();
     for secret in [

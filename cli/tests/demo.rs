@@ -104,7 +104,10 @@ fn the_demo_runs_every_step_with_the_expected_code() {
         );
     }
     assert_eq!(out.matches("[符合预期 / as expected]").count(), 8, "{out}");
-    assert!(out.contains("\"signType\":\"SM2\""), "the SM2 step's envelope: {out}");
+    assert!(
+        out.contains("\"signType\":\"SM2\""),
+        "the SM2 step's envelope: {out}"
+    );
     assert!(out.contains("the private key is not shown"), "{out}");
     assert!(out.contains("\"response\": \"SUCCESS\""), "{out}");
     assert!(

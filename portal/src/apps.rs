@@ -216,8 +216,9 @@ fn parse_sm2_keys(spec: &Sm2AppSpec) -> io::Result<AppSm2> {
     let institution = PublicKey::parse("sm2", &spec.institution_pub)
         .map_err(|e| named("sm2（机构公钥 / institution's public key）", e.to_string()))?;
     let portal = match &spec.portal_prv {
-        Some(text) => PrivateKey::parse("portalPrv", text)
-            .map_err(|e| named("portalPrv", e.to_string()))?,
+        Some(text) => {
+            PrivateKey::parse("portalPrv", text).map_err(|e| named("portalPrv", e.to_string()))?
+        }
         None => sm2::generate(),
     };
     let user_id = match &spec.user_id {
@@ -396,7 +397,8 @@ mod tests {
         assert!(err.to_string().contains("line 2"), "{err}");
     }
 
-    const INSTITUTION_PUB: &str = "BES0uHbnwvvSkyORMjQxwO2t3mIhhkevY5VkxjOtNXr+GLS+G6Q1TRFO+TR/tfaYpaPV57/hxHaiCC/on3xsT5Q=";
+    const INSTITUTION_PUB: &str =
+        "BES0uHbnwvvSkyORMjQxwO2t3mIhhkevY5VkxjOtNXr+GLS+G6Q1TRFO+TR/tfaYpaPV57/hxHaiCC/on3xsT5Q=";
     const PORTAL_PRV: &str = "20719101D4A830E974FA9FC1FF978F8B69C2C2129224D002726AF78C26E9FD76";
 
     #[test]
@@ -406,7 +408,9 @@ mod tests {
             plain,
             AppEntry::Sm3("0123456789abcdef".into(), "k,with,commas".into())
         );
-        let line = format!("0123456789abcdef=key1,sm2:{INSTITUTION_PUB},portalPrv:{PORTAL_PRV},uid:ALICE123");
+        let line = format!(
+            "0123456789abcdef=key1,sm2:{INSTITUTION_PUB},portalPrv:{PORTAL_PRV},uid:ALICE123"
+        );
         let AppEntry::Sm2(spec) = parse_entry(&line).unwrap() else {
             panic!("an SM2 entry")
         };

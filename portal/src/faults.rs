@@ -42,8 +42,8 @@
 
 use std::time::Duration;
 
-use onetrans::json::{self, Map, Value};
 use onetrans::crypto::AppKey;
+use onetrans::json::{self, Map, Value};
 use onetrans::protocol::{self, Reply};
 use onetrans::signing::{Signing, Sm2Keys};
 use onetrans::sm2;
@@ -265,9 +265,7 @@ pub fn mangle(fault: AnswerFault, answer: &str, accepted: &Accepted) -> String {
             let app = &accepted.app;
             let request = &accepted.request.envelope;
             match &accepted.signing {
-                Signing::Sm3 => {
-                    reseal_as(request, app, &AppKey::new(OTHER_APP_KEY), &Signing::Sm3)
-                }
+                Signing::Sm3 => reseal_as(request, app, &AppKey::new(OTHER_APP_KEY), &Signing::Sm3),
                 Signing::Sm2(keys) => {
                     let other = Signing::Sm2(Box::new(Sm2Keys {
                         own: sm2::generate(),
@@ -295,8 +293,8 @@ pub fn mangle(fault: AnswerFault, answer: &str, accepted: &Accepted) -> String {
                 .ok()
                 .and_then(|v| v.get("signData").and_then(Value::as_str).map(str::to_owned))
                 .unwrap_or_default();
-            let der = sm2::decode_signature(&original)
-                .and_then(|rs| sm2::signature_to_der_base64(&rs));
+            let der =
+                sm2::decode_signature(&original).and_then(|rs| sm2::signature_to_der_base64(&rs));
             match der {
                 Some(text) if matches!(accepted.signing, Signing::Sm2(_)) => {
                     with_member("signData", text)

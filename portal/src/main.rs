@@ -159,7 +159,7 @@ fn print_sm2_app(portal: &Portal, spec: &apps::Sm2AppSpec) {
         ""
     };
     println!(
-        "SM2 应用 / SM2 app {}: 接入方应配置 serverPubKey / configure serverPubKey ={made}",
+        "SM2 应用 / SM2 app {}: 接入方应配置的 serverPubKey / the serverPubKey to configure{made}:",
         spec.app_id
     );
     println!("  hex:    {}", key.to_hex());
