@@ -66,3 +66,9 @@ for pair in sm2.get("keys", []):
         put("sm2_keys", pair[member])
 for case in sm2.get("verify", []):
     put("sm2_keys", case["signature_base64"])
+# sm4_engines: a 16-byte key, then data: the standard's blocks, and runs long enough for
+# every engine's passes, groups and tails (GFNI: 64, 16, <16 blocks; AES-NI: 8, 4, <4).
+for b in vectors["sm4_block"]:
+    key, plain = bytes.fromhex(b["key_hex"]), bytes.fromhex(b["plain_hex"])
+    for blocks in (1, 3, 4, 5, 8, 13, 16, 17, 64, 80, 95, 159):
+        put("sm4_engines", key + (plain * blocks))

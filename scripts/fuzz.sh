@@ -4,6 +4,7 @@
 #   response_parser  the portal's answer (protocol::open_response), and sealed answers
 #   mobile_trans     the whole MobileTrans path with the network stubbed
 #   sm2_keys         the SM2 key parsers and signature decoding (spec section 11)
+#   sm4_engines      every SM4 engine the CPU offers against the portable one (differential)
 # SECONDS per target (default 60, CI's short run), one target after the other, from a seed
 # corpus made from spec/vectors.json plus whatever earlier runs kept in fuzz/corpus/.
 #
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(input_parser response_parser mobile_trans sm2_keys)
+((${#targets[@]})) || targets=(input_parser response_parser mobile_trans sm2_keys sm4_engines)
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
     echo "fuzz: SKIPPED: no nightly toolchain (cargo +nightly), which cargo fuzz needs"

@@ -5,18 +5,20 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::clock::{self, ChinaTime};
 use crate::crypto::DataKey;
-use crate::error::{codes, Error, ErrorKind};
+use crate::error::{Code, Error, ErrorKind, LibraryCode};
 use crate::input::{self, CallInput};
 use crate::output;
 use crate::protocol::{self, Answer, SealedRequest};
+use crate::runtime;
 use crate::signing::{self, Sm2Defaults};
 use crate::transport::{HttpAnswer, Transport};
+use crate::url;
 
 /// The result of a call, before it is encoded for the caller.
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The return code: `000000` or the failure's.
-    pub code: String,
+    pub code: Code,
     /// The output JSON (UTF-8).
     pub output: String,
     /// The caller's `orgId`, when it could be read (echoed in buffer notices).
@@ -81,14 +83,14 @@ pub fn run_configured(text: &str, env: &Env<'_>, sm2: &Sm2Defaults) -> Outcome {
         Ok(answer) => {
             trace.business_code = Some(answer.code.to_string());
             Outcome {
-                code: codes::SUCCESS.to_owned(),
+                code: LibraryCode::Success.into(),
                 output: output::success(&answer),
                 org_id,
                 trace,
             }
         }
         Err(error) => Outcome {
-            code: error.code().to_owned(),
+            code: Code::from(&error.kind),
             output: output::failure(&error, org_id.as_deref()),
             org_id,
             trace,
@@ -99,7 +101,11 @@ pub fn run_configured(text: &str, env: &Env<'_>, sm2: &Sm2Defaults) -> Outcome {
 type Partial = (Option<String>, Result<Answer, Error>);
 
 fn run_inner(text: &str, env: &Env<'_>, sm2: &Sm2Defaults, trace: &mut Trace) -> Partial {
-    let input = match input::parse(text) {
+    let (parsed, ignored_tail) = input::parse_noting_tail(text);
+    if ignored_tail > 0 {
+        runtime::note_ignored_tail(ignored_tail);
+    }
+    let input = match parsed {
         Ok(input) => input,
         Err(e) => return (input::org_id_hint(text), Err(e)),
     };
@@ -126,7 +132,7 @@ fn exchange(
         nonce,
         sign_text_masked,
     } = protocol::seal_request_with(input, &key, &timestamp, &nonce, &signing);
-    trace.path = path_of(&input.server_addr).to_owned();
+    trace.path = url::path_of(&input.server_addr);
     trace.nonce.clone_from(&nonce);
     trace.sign_text_masked = sign_text_masked;
     let answer = env.transport.post(&input.server_addr, body.as_bytes());
@@ -155,19 +161,13 @@ fn check_status(status: u16, body: &[u8]) -> Result<(), Error> {
     }
 }
 
-/// The path part of a URL, for logs.
-fn path_of(url: &str) -> &str {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    after_scheme.find('/').map_or("/", |i| &after_scheme[i..])
-}
-
 /// Runs a call the way `MobileTrans` does: the process-wide configuration and HTTP agent, the
 /// real clock and the OS random source.
 pub fn run_live(text: &str) -> Outcome {
-    match crate::transport::shared() {
+    match runtime::transport() {
         Ok(transport) => {
             // The transport loaded, so the configuration did.
-            let sm2 = crate::config::get().map(|c| &c.sm2).ok();
+            let sm2 = runtime::config().map(|c| &c.sm2).ok();
             run_configured(
                 text,
                 &Env::live(transport),
@@ -175,7 +175,7 @@ pub fn run_live(text: &str) -> Outcome {
             )
         }
         Err(error) => Outcome {
-            code: error.code().to_owned(),
+            code: Code::from(&error.kind),
             output: output::failure(&error, input::org_id_hint(text).as_deref()),
             org_id: input::org_id_hint(text),
             trace: Trace::default(),

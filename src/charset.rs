@@ -33,7 +33,8 @@
 //! of a character. The request is the first JSON object ([`crate::json::first_object_len`]
 //! finds its end without decoding); only those bytes decide the encoding and are decoded. The
 //! tail is never decoded, signed, sent or logged; the first time in a process that a tail is
-//! ignored, a warning names its length ([`crate::input::note_ignored_tail`]).
+//! ignored, a warning names its length ([`crate::runtime::note_ignored_tail`]; this module only
+//! reports the tail's length, [`Request::ignored_tail`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -96,18 +97,32 @@ struct Decoded<'a> {
     len: usize,
 }
 
+/// The caller's request, decoded, with what was left of the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request<'a> {
+    /// The request's text: the first JSON object only.
+    pub text: Cow<'a, str>,
+    /// The encoding of the answer.
+    pub charset: Charset,
+    /// Bytes after a well-formed request that were ignored and deserve a warning (0 when none,
+    /// or when they are only whitespace, or when the request is not JSON, which the parser
+    /// refuses anyway).
+    pub ignored_tail: usize,
+}
+
 /// Decodes the caller's bytes and decides the encoding of the answer. `platform` is the
 /// platform's default for plain-ASCII input ([`crate::platform::default_charset`]).
 ///
 /// Only the first JSON object is decoded (see the module documentation); what follows it is
-/// dropped here. Never lossy: bytes of the request that are not valid in the chosen encoding
-/// are bad input (`000105`), with the offset of the first bad byte, rather than replaced before
+/// dropped here, and its length reported in [`Request::ignored_tail`] for the caller to warn
+/// about. Never lossy: bytes of the request that are not valid in the chosen encoding are bad
+/// input (`000105`), with the offset of the first bad byte, rather than replaced before
 /// signing.
-pub fn decode_input(
+pub fn decode_request(
     bytes: &[u8],
     setting: CharsetSetting,
     platform: Charset,
-) -> Result<(Cow<'_, str>, Charset), Error> {
+) -> Result<Request<'_>, Error> {
     let decoded = match bytes.strip_prefix(UTF8_BOM) {
         Some(rest) => decode_after_bom(rest, setting)?,
         None => match setting {
@@ -117,8 +132,21 @@ pub fn decode_input(
         },
     };
     let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-    note_tail(&body[decoded.len..], &decoded.text);
-    Ok((decoded.text, decoded.charset))
+    let ignored_tail = tail_worth_a_warning(&body[decoded.len..], &decoded.text);
+    Ok(Request {
+        text: decoded.text,
+        charset: decoded.charset,
+        ignored_tail,
+    })
+}
+
+/// [`decode_request`] without the tail's length: the text and the answer's encoding.
+pub fn decode_input(
+    bytes: &[u8],
+    setting: CharsetSetting,
+    platform: Charset,
+) -> Result<(Cow<'_, str>, Charset), Error> {
+    decode_request(bytes, setting, platform).map(|r| (r.text, r.charset))
 }
 
 /// The bytes of the request: up to the end of the first JSON object when the input starts with
@@ -144,13 +172,15 @@ fn gb18030_char_len(bytes: &[u8]) -> usize {
     len.min(bytes.len())
 }
 
-/// Logs, once per process, that bytes after a well-formed request were ignored. Whitespace
-/// after the request (jsoncpp ends its text with a newline) is not worth a warning; nor is a
-/// tail after a request that is not JSON, which the parser refuses anyway.
-fn note_tail(tail: &[u8], request: &str) {
+/// The length of the bytes after a well-formed request, when they deserve a warning; else 0.
+/// Whitespace after the request (jsoncpp ends its text with a newline) is not worth a warning;
+/// nor is a tail after a request that is not JSON, which the parser refuses anyway.
+fn tail_worth_a_warning(tail: &[u8], request: &str) -> usize {
     let blank = tail.iter().all(|b| b" \t\n\r".contains(b));
     if !blank && crate::json::parse(request).is_ok() {
-        crate::input::note_ignored_tail(tail.len());
+        tail.len()
+    } else {
+        0
     }
 }
 

@@ -67,7 +67,7 @@ impl ChinaTime {
     }
 
     /// `yyyyMMdd`, for daily log file names.
-    pub fn date_compact(self) -> String {
+    pub(crate) fn date_compact(self) -> String {
         let (y, m, d, ..) = self.fields();
         format!("{y:04}{m:02}{d:02}")
     }

@@ -2,12 +2,11 @@
 //! (`OneTrans.ini` beside the library, or the file named by `ONETRANS_CONFIG`) and environment
 //! variables (`ONETRANS_` + the key in upper snake case) that override it.
 //!
-//! Read once, at the first call. A bad file or value never crashes the host: every call then
+//! Read once, at the first call ([`crate::runtime`] keeps it). A bad file or value never crashes the host: every call then
 //! returns `000105` with a message naming the file, the key and the bad value.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::charset::CharsetSetting;
@@ -22,7 +21,7 @@ pub const FILE_NAME: &str = "OneTrans.ini";
 /// The environment variable naming another INI file.
 pub const FILE_ENV: &str = "ONETRANS_CONFIG";
 /// The INI section the library reads.
-pub const SECTION: &str = "onetrans";
+pub(crate) const SECTION: &str = "onetrans";
 
 /// How much the log says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,20 +51,15 @@ impl FromStr for LogLevel {
 /// Every setting, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    pub connect_timeout: Duration,
-    pub read_timeout: Duration,
+    /// The connection settings (`connectTimeoutMs`, `readTimeoutMs`, `maxResponseBytes`,
+    /// `proxy`, `caFile`, `insecureSkipVerify`), handed to the transport as they are.
+    pub transport: Settings,
     /// Bytes `MobileTrans` may write into `pOutData`, NUL included.
     pub out_buf_size: usize,
-    pub max_response_bytes: u64,
     pub charset: CharsetSetting,
     pub log_dir: Option<PathBuf>,
     pub log_level: LogLevel,
     pub log_retention_days: u32,
-    /// `http://[user:password@]host:port`.
-    pub proxy: Option<String>,
-    /// Extra trusted CA certificates (PEM), besides the operating system's store.
-    pub ca_file: Option<PathBuf>,
-    pub insecure_skip_verify: bool,
     /// `clientPrvKey`, `serverPubKey`, `sm2UserId`: the SM2 keys of calls whose input has none
     /// (spec section 11). The private key's `Debug` is redacted.
     pub sm2: Sm2Defaults,
@@ -75,19 +69,13 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        let transport = Settings::default();
         Config {
-            connect_timeout: transport.connect_timeout,
-            read_timeout: transport.read_timeout,
+            transport: Settings::default(),
             out_buf_size: 65_536,
-            max_response_bytes: transport.max_response_bytes,
             charset: CharsetSetting::Auto,
             log_dir: None,
             log_level: LogLevel::Info,
             log_retention_days: 30,
-            proxy: None,
-            ca_file: None,
-            insecure_skip_verify: false,
             sm2: Sm2Defaults::default(),
             source: None,
         }
@@ -95,7 +83,7 @@ impl Default for Config {
 }
 
 /// The smallest `outBufSize` accepted.
-pub const MIN_OUT_BUF_SIZE: usize = 256;
+pub(crate) const MIN_OUT_BUF_SIZE: usize = 256;
 
 /// An `outBufSize` value: bytes, from [`MIN_OUT_BUF_SIZE`] to `u32::MAX`.
 fn parse_out_buf_size(value: &str) -> Option<usize> {
@@ -136,18 +124,6 @@ pub fn env_name(key: &str) -> String {
 }
 
 impl Config {
-    /// The transport's share of the settings.
-    pub fn transport_settings(&self) -> Settings {
-        Settings {
-            connect_timeout: self.connect_timeout,
-            read_timeout: self.read_timeout,
-            max_response_bytes: self.max_response_bytes,
-            proxy: self.proxy.clone(),
-            ca_file: self.ca_file.clone(),
-            insecure_skip_verify: self.insecure_skip_verify,
-        }
-    }
-
     /// Resolves the settings from an INI text (with its path) and an environment lookup. Pure:
     /// the tests pass both in. `default_log_dir` is where logs go when nothing says otherwise.
     pub fn resolve(
@@ -178,6 +154,7 @@ impl Config {
         Ok(config)
     }
 
+    /// Sets one key from its text; an error names `origin`, the key and the value.
     fn set(
         &mut self,
         key: &str,
@@ -185,93 +162,29 @@ impl Config {
         origin: &str,
         base: Option<&Path>,
     ) -> Result<(), Error> {
-        let bad = |expected: &str| {
-            Error::bad_input(format!(
-                "配置错误：{origin} 的 {key} = \"{value}\" 无效，应为{expected} (bad setting {key} = \"{value}\" in {origin})"
-            ))
-        };
-        let value = value.trim();
-        let millis = |v: &str| -> Result<Duration, Error> {
-            match v.parse::<u64>() {
-                Ok(ms) if (1..=600_000).contains(&ms) => Ok(Duration::from_millis(ms)),
-                _ => Err(bad(" 1 到 600000 之间的毫秒数 (milliseconds, 1..=600000)")),
-            }
-        };
-        let path = |v: &str| -> Option<PathBuf> {
-            if v.is_empty() {
-                return None;
-            }
-            let p = PathBuf::from(v);
-            Some(match base {
-                Some(base) if p.is_relative() => base.join(p),
-                _ => p,
-            })
+        let v = Value {
+            key,
+            raw: value,
+            text: value.trim(),
+            origin,
         };
         match key {
-            "connectTimeoutMs" => self.connect_timeout = millis(value)?,
-            "readTimeoutMs" => self.read_timeout = millis(value)?,
-            "outBufSize" => {
-                self.out_buf_size = parse_out_buf_size(value)
-                    .ok_or_else(|| bad("不小于 256 的字节数 (bytes, at least 256)"))?;
-            }
-            "maxResponseBytes" => {
-                self.max_response_bytes = match value.parse::<u64>() {
-                    Ok(n) if n >= 1024 => n,
-                    _ => return Err(bad("不小于 1024 的字节数 (bytes, at least 1024)")),
-                }
-            }
-            "charset" => {
-                self.charset = value.parse().map_err(|_| bad(" auto、utf-8 或 gbk"))?;
-            }
-            "logDir" => self.log_dir = path(value),
-            "logLevel" => {
-                self.log_level = value
-                    .parse()
-                    .map_err(|_| bad(" off、error、warn、info 或 debug"))?;
-            }
-            "logRetentionDays" => {
-                self.log_retention_days = match value.parse::<u32>() {
-                    Ok(n) if (1..=3650).contains(&n) => n,
-                    _ => return Err(bad(" 1 到 3650 的天数 (days)")),
-                }
-            }
-            "proxy" => {
-                self.proxy = if value.is_empty() {
-                    None
-                } else if value.starts_with("http://") && ureq::Proxy::new(value).is_ok() {
-                    Some(value.to_owned())
-                } else {
-                    return Err(bad(
-                        " http://[用户:密码@]主机:端口 (http://[user:password@]host:port)",
-                    ));
-                }
-            }
-            "caFile" => self.ca_file = path(value),
-            "insecureSkipVerify" => {
-                self.insecure_skip_verify = match value.to_ascii_lowercase().as_str() {
-                    "true" | "1" | "yes" | "on" => true,
-                    "false" | "0" | "no" | "off" | "" => false,
-                    _ => return Err(bad(" true 或 false")),
-                }
-            }
+            "connectTimeoutMs" => self.transport.connect_timeout = v.millis()?,
+            "readTimeoutMs" => self.transport.read_timeout = v.millis()?,
+            "outBufSize" => self.out_buf_size = v.out_buf_size()?,
+            "maxResponseBytes" => self.transport.max_response_bytes = v.max_response_bytes()?,
+            "charset" => self.charset = v.parsed(" auto、utf-8 或 gbk")?,
+            "logDir" => self.log_dir = v.path(base),
+            "logLevel" => self.log_level = v.parsed(" off、error、warn、info 或 debug")?,
+            "logRetentionDays" => self.log_retention_days = v.days()?,
+            "proxy" => self.transport.proxy = v.proxy()?,
+            "caFile" => self.transport.ca_file = v.path(base),
+            "insecureSkipVerify" => self.transport.insecure_skip_verify = v.switch()?,
             // The keys are checked by the SM2 calls that use them (`crate::signing::resolve`),
-            // so a bad one never shows here, and its value is never echoed.
-            "clientPrvKey" => {
-                self.sm2.client_prv_key =
-                    (!value.is_empty()).then(|| SecretText::new(value.to_owned()));
-            }
-            "serverPubKey" => {
-                self.sm2.server_pub_key = (!value.is_empty()).then(|| value.to_owned());
-            }
-            "sm2UserId" => {
-                self.sm2.user_id = if value.is_empty() {
-                    None
-                } else {
-                    Some(UserId::new(value).map_err(|e| {
-                        Error::bad_input(format!("配置错误：{origin} 的 sm2UserId 无效：{e}"))
-                    })?)
-                };
-            }
+            // so a bad one never shows here, and a key's value is never echoed.
+            "clientPrvKey" => self.sm2.client_prv_key = v.secret(),
+            "serverPubKey" => self.sm2.server_pub_key = v.non_empty(),
+            "sm2UserId" => self.sm2.user_id = v.user_id()?,
             other => {
                 return Err(Error::bad_input(format!(
                 "配置错误：{origin} 有未知的设置项 {other}，可用的有 {} (unknown setting {other})",
@@ -280,6 +193,113 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+/// One setting's value as [`Config::set`] reads it, with what its error message names.
+struct Value<'a> {
+    key: &'a str,
+    /// As given (the message quotes it so).
+    raw: &'a str,
+    /// Trimmed: what is parsed.
+    text: &'a str,
+    /// Where it came from: a file and line, or an environment variable.
+    origin: &'a str,
+}
+
+impl Value<'_> {
+    /// The error for a bad value, saying what was `expected`.
+    fn bad(&self, expected: &str) -> Error {
+        let Value {
+            key, raw, origin, ..
+        } = self;
+        Error::bad_input(format!(
+            "配置错误：{origin} 的 {key} = \"{raw}\" 无效，应为{expected} (bad setting {key} = \"{raw}\" in {origin})"
+        ))
+    }
+
+    /// A secret (`clientPrvKey`): kept in a zeroizing text; empty is none.
+    fn secret(&self) -> Option<SecretText> {
+        (!self.text.is_empty()).then(|| SecretText::new(self.text.to_owned()))
+    }
+
+    /// Any text; empty is none.
+    fn non_empty(&self) -> Option<String> {
+        (!self.text.is_empty()).then(|| self.text.to_owned())
+    }
+
+    /// The SM2 user id (at most 8191 bytes); empty is the default. The error does not quote it.
+    fn user_id(&self) -> Result<Option<UserId>, Error> {
+        if self.text.is_empty() {
+            return Ok(None);
+        }
+        UserId::new(self.text).map(Some).map_err(|e| {
+            Error::bad_input(format!("配置错误：{} 的 sm2UserId 无效：{e}", self.origin))
+        })
+    }
+
+    /// Milliseconds, 1 to 600000.
+    fn millis(&self) -> Result<Duration, Error> {
+        match self.text.parse::<u64>() {
+            Ok(ms) if (1..=600_000).contains(&ms) => Ok(Duration::from_millis(ms)),
+            _ => Err(self.bad(" 1 到 600000 之间的毫秒数 (milliseconds, 1..=600000)")),
+        }
+    }
+
+    fn out_buf_size(&self) -> Result<usize, Error> {
+        parse_out_buf_size(self.text)
+            .ok_or_else(|| self.bad("不小于 256 的字节数 (bytes, at least 256)"))
+    }
+
+    fn max_response_bytes(&self) -> Result<u64, Error> {
+        match self.text.parse::<u64>() {
+            Ok(n) if n >= 1024 => Ok(n),
+            _ => Err(self.bad("不小于 1024 的字节数 (bytes, at least 1024)")),
+        }
+    }
+
+    fn days(&self) -> Result<u32, Error> {
+        match self.text.parse::<u32>() {
+            Ok(n) if (1..=3650).contains(&n) => Ok(n),
+            _ => Err(self.bad(" 1 到 3650 的天数 (days)")),
+        }
+    }
+
+    /// A value with a [`FromStr`] of its own (`charset`, `logLevel`).
+    fn parsed<T: FromStr>(&self, expected: &str) -> Result<T, Error> {
+        self.text.parse().map_err(|_| self.bad(expected))
+    }
+
+    /// A path, relative to the INI file's folder (`base`) when relative; empty is none.
+    fn path(&self, base: Option<&Path>) -> Option<PathBuf> {
+        if self.text.is_empty() {
+            return None;
+        }
+        let p = PathBuf::from(self.text);
+        Some(match base {
+            Some(base) if p.is_relative() => base.join(p),
+            _ => p,
+        })
+    }
+
+    /// `http://[user:password@]host:port`, as ureq accepts it; empty is none.
+    fn proxy(&self) -> Result<Option<String>, Error> {
+        let value = self.text;
+        if value.is_empty() {
+            Ok(None)
+        } else if value.starts_with("http://") && ureq::Proxy::new(value).is_ok() {
+            Ok(Some(value.to_owned()))
+        } else {
+            Err(self.bad(" http://[用户:密码@]主机:端口 (http://[user:password@]host:port)"))
+        }
+    }
+
+    fn switch(&self) -> Result<bool, Error> {
+        match self.text.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" | "" => Ok(false),
+            _ => Err(self.bad(" true 或 false")),
+        }
     }
 }
 
@@ -339,19 +359,16 @@ fn read_ini(path: &Path) -> Result<String, Error> {
     }
 }
 
-/// Finds, reads and resolves the configuration from the real file system and environment.
-pub fn load() -> Result<Config, Error> {
-    load_with_out_buf_size().config
-}
-
 /// A loaded configuration, and the capacity `MobileTrans` may assume with it.
-struct Loaded {
-    config: Result<Config, Error>,
+pub(crate) struct Loaded {
+    pub(crate) config: Result<Config, Error>,
     /// `outBufSize` when the configuration loaded; else [`out_buf_size_after_error`].
-    out_buf_size: usize,
+    pub(crate) out_buf_size: usize,
 }
 
-fn load_with_out_buf_size() -> Loaded {
+/// Finds, reads and resolves the configuration, and the capacity that goes with it. Called once
+/// per process, by [`crate::runtime`], which keeps the result.
+pub(crate) fn load_with_out_buf_size() -> Loaded {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let lib_dir = platform::library_dir();
     let file = match env(FILE_ENV) {
@@ -391,7 +408,7 @@ fn load_with_out_buf_size() -> Loaded {
 
 /// The INI file as [`out_buf_size_after_error`] sees it.
 #[derive(Debug, Clone, Copy)]
-pub enum IniFile<'a> {
+pub(crate) enum IniFile<'a> {
     Absent,
     Unreadable,
     Text(&'a str),
@@ -404,7 +421,10 @@ pub enum IniFile<'a> {
 /// [`MIN_OUT_BUF_SIZE`], the smallest any accepted `outBufSize` can mean (a bad or misspelt
 /// `outBufSize`, an unreadable file, a file without the key: the bad line may be the one that
 /// meant to set it). With no file and no `ONETRANS_OUT_BUF_SIZE`, the default.
-pub fn out_buf_size_after_error(file: IniFile<'_>, env: &dyn Fn(&str) -> Option<String>) -> usize {
+pub(crate) fn out_buf_size_after_error(
+    file: IniFile<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> usize {
     if let Some(value) = env(&env_name("outBufSize")) {
         return parse_out_buf_size(&value).unwrap_or(MIN_OUT_BUF_SIZE);
     }
@@ -434,22 +454,6 @@ pub fn out_buf_size_after_error(file: IniFile<'_>, env: &dyn Fn(&str) -> Option<
     smallest.unwrap_or(MIN_OUT_BUF_SIZE)
 }
 
-fn loaded() -> &'static Loaded {
-    static LOADED: OnceLock<Loaded> = OnceLock::new();
-    LOADED.get_or_init(load_with_out_buf_size)
-}
-
-/// The process's configuration, loaded at the first call.
-pub fn get() -> Result<&'static Config, Error> {
-    loaded().config.as_ref().map_err(Clone::clone)
-}
-
-/// The bytes `MobileTrans` may write into `pOutData`, NUL included: `outBufSize`, or when the
-/// configuration did not load, [`out_buf_size_after_error`].
-pub fn out_buf_size() -> usize {
-    loaded().out_buf_size
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,19 +468,27 @@ mod tests {
         assert_eq!(env_name("outBufSize"), "ONETRANS_OUT_BUF_SIZE");
         assert_eq!(env_name("logDir"), "ONETRANS_LOG_DIR");
         assert_eq!(env_name("caFile"), "ONETRANS_CA_FILE");
+        // Spelled out in `signing`, which sits below this module.
+        assert_eq!(env_name("clientPrvKey"), crate::signing::CLIENT_PRV_KEY_ENV);
+        assert_eq!(env_name("serverPubKey"), crate::signing::SERVER_PUB_KEY_ENV);
+        assert_eq!(env_name("sm2UserId"), "ONETRANS_SM2_USER_ID");
     }
 
     #[test]
     fn defaults_without_file() {
         let c = Config::resolve(None, &no_env, None).unwrap();
-        assert_eq!(c.connect_timeout, Duration::from_millis(6000));
-        assert_eq!(c.read_timeout, Duration::from_millis(30000));
+        assert_eq!(c.transport.connect_timeout, Duration::from_millis(6000));
+        assert_eq!(c.transport.read_timeout, Duration::from_millis(30000));
         assert_eq!(c.out_buf_size, 65536);
-        assert_eq!(c.max_response_bytes, 16 * 1024 * 1024);
+        assert_eq!(c.transport.max_response_bytes, 16 * 1024 * 1024);
         assert_eq!(c.charset, CharsetSetting::Auto);
         assert_eq!((c.log_level, c.log_retention_days), (LogLevel::Info, 30));
         assert_eq!(
-            (c.proxy.clone(), c.ca_file.clone(), c.insecure_skip_verify),
+            (
+                c.transport.proxy.clone(),
+                c.transport.ca_file.clone(),
+                c.transport.insecure_skip_verify
+            ),
             (None, None, false)
         );
     }
@@ -486,19 +498,25 @@ mod tests {
         let ini = "; comment\n[other]\nreadTimeoutMs = 1\n[OneTrans]\nconnectTimeoutMs=1500\nREADTIMEOUTMS = 2500\noutBufSize=4096\nmaxResponseBytes=2048\ncharset=gbk\nlogDir=logs\nlogLevel=debug\nlogRetentionDays=7\nproxy=http://u:p@127.0.0.1:3128\ncaFile=ca.pem\ninsecureSkipVerify=true\n";
         let path = Path::new("/opt/his/OneTrans.ini");
         let c = Config::resolve(Some((path, ini)), &no_env, None).unwrap();
-        assert_eq!(c.connect_timeout, Duration::from_millis(1500));
-        assert_eq!(c.read_timeout, Duration::from_millis(2500));
-        assert_eq!((c.out_buf_size, c.max_response_bytes), (4096, 2048));
+        assert_eq!(c.transport.connect_timeout, Duration::from_millis(1500));
+        assert_eq!(c.transport.read_timeout, Duration::from_millis(2500));
+        assert_eq!(
+            (c.out_buf_size, c.transport.max_response_bytes),
+            (4096, 2048)
+        );
         assert_eq!(c.charset, CharsetSetting::Gbk);
         assert_eq!(c.log_dir, Some(PathBuf::from("/opt/his/logs")));
         assert_eq!((c.log_level, c.log_retention_days), (LogLevel::Debug, 7));
-        assert_eq!(c.proxy.as_deref(), Some("http://u:p@127.0.0.1:3128"));
-        assert_eq!(c.ca_file, Some(PathBuf::from("/opt/his/ca.pem")));
-        assert!(c.insecure_skip_verify);
+        assert_eq!(
+            c.transport.proxy.as_deref(),
+            Some("http://u:p@127.0.0.1:3128")
+        );
+        assert_eq!(c.transport.ca_file, Some(PathBuf::from("/opt/his/ca.pem")));
+        assert!(c.transport.insecure_skip_verify);
 
         let env = |name: &str| (name == "ONETRANS_READ_TIMEOUT_MS").then(|| "777".to_owned());
         let c = Config::resolve(Some((path, ini)), &env, None).unwrap();
-        assert_eq!(c.read_timeout, Duration::from_millis(777));
+        assert_eq!(c.transport.read_timeout, Duration::from_millis(777));
     }
 
     #[test]

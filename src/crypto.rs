@@ -122,7 +122,7 @@ impl DataKey {
 
     /// Encrypts `buf[start..]` in place and replaces it with its upper-case hex: the `encData`
     /// written straight into the request body that holds the plaintext (no other buffer).
-    pub fn encrypt_hex_in_place(&self, buf: &mut Vec<u8>, start: usize) {
+    pub(crate) fn encrypt_hex_in_place(&self, buf: &mut Vec<u8>, start: usize) {
         let plain_len = buf.len() - start;
         let pad = BLOCK - plain_len % BLOCK;
         buf.reserve(plain_len + 2 * pad);

@@ -8,16 +8,16 @@ use std::time::Instant;
 
 use crate::call::{self, Outcome};
 use crate::charset::{self, Charset, CharsetSetting};
-use crate::config;
-use crate::error::{codes, Error, ErrorKind, LibraryCode, ReturnCode, MAX_PORTAL_CODES};
+use crate::error::{codes, Code, Error, ErrorKind, LibraryCode, ReturnCode, MAX_PORTAL_CODES};
 use crate::input;
-use crate::log::{self, CallRecord};
+use crate::log::CallRecord;
 use crate::output::{self, Fitted, Units};
 use crate::platform;
+use crate::runtime;
 
 /// What an export writes and returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Written<T> {
+pub(crate) struct Written<T> {
     /// The return code.
     pub code: ReturnCode,
     /// The units to copy into the caller's buffer, NUL included, never more than its capacity.
@@ -58,26 +58,32 @@ fn panic_if_armed_for_test() {
 }
 
 /// The capacity `MobileTrans` assumes: `outBufSize`, or, when the configuration did not load,
-/// never more than the file could have meant ([`config::out_buf_size`]).
-pub fn configured_out_buf_size() -> usize {
-    config::out_buf_size()
+/// never more than the file could have meant ([`runtime::out_buf_size`]).
+pub(crate) fn configured_out_buf_size() -> usize {
+    runtime::out_buf_size()
 }
 
 fn charset_setting() -> CharsetSetting {
-    config::get().map_or(CharsetSetting::Auto, |c| c.charset)
+    runtime::config().map_or(CharsetSetting::Auto, |c| c.charset)
 }
 
 /// A call through the narrow (`char*`) interface. `input` is `None` for a NULL `pInData`.
-pub fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
+pub(crate) fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
     panic_if_armed_for_test();
     let started = Instant::now();
     let platform_charset = platform::default_charset();
     let (outcome, out_charset, text) = match input {
         None => (null_input(), platform_charset, None),
         Some(bytes) => match input::check_size(bytes.len())
-            .and_then(|()| charset::decode_input(bytes, charset_setting(), platform_charset))
+            .and_then(|()| charset::decode_request(bytes, charset_setting(), platform_charset))
         {
-            Ok((text, cs)) => (call::run_live(&text), cs, Some(text)),
+            Ok(request) => {
+                if request.ignored_tail > 0 {
+                    runtime::note_ignored_tail(request.ignored_tail);
+                }
+                let text = request.text;
+                (call::run_live(&text), request.charset, Some(text))
+            }
             Err(error) => (refused(error), platform_charset, None),
         },
     };
@@ -98,7 +104,7 @@ pub fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
 
 /// The wide export's input: checked for size before anything is decoded.
 #[derive(Debug, Clone, Copy)]
-pub enum WideInput<'a> {
+pub(crate) enum WideInput<'a> {
     /// `pInData` was NULL.
     Null,
     /// More than [`input::MAX_INPUT_BYTES`] units before the terminating 0 (not read further).
@@ -108,7 +114,7 @@ pub enum WideInput<'a> {
 }
 
 /// A call through the wide (UTF-16) interface.
-pub fn wide(input: WideInput<'_>, capacity: usize) -> Written<u16> {
+pub(crate) fn wide(input: WideInput<'_>, capacity: usize) -> Written<u16> {
     panic_if_armed_for_test();
     let started = Instant::now();
     let (outcome, text) = match input {
@@ -162,7 +168,7 @@ fn pass_through(outcome: Outcome) -> (ReturnCode, Outcome) {
     );
     let output = output::failure(&error, outcome.org_id.as_deref());
     let outcome = Outcome {
-        code: codes::BAD_RESPONSE.to_owned(),
+        code: LibraryCode::BadResponse.into(),
         output,
         ..outcome
     };
@@ -226,7 +232,7 @@ fn keep(last: Last) {
 }
 
 /// The failure for a NULL `pInData`.
-pub fn null_input() -> Outcome {
+pub(crate) fn null_input() -> Outcome {
     refused(Error::bad_input(
         "pInData 为空指针，请传入入参 JSON 字符串 (pInData is NULL)",
     ))
@@ -235,7 +241,7 @@ pub fn null_input() -> Outcome {
 /// An outcome for a failure found before the call could start.
 pub fn refused(error: Error) -> Outcome {
     Outcome {
-        code: error.code().to_owned(),
+        code: Code::from(&error.kind),
         output: output::failure(&error, None),
         org_id: None,
         trace: call::Trace::default(),
@@ -246,11 +252,11 @@ pub fn refused(error: Error) -> Outcome {
 /// panic hook queued).
 fn log_call(outcome: &Outcome, code: &str, call_log: &CallLog<'_>) {
     flush_panic_notes();
-    if config::get().is_ok_and(|c| c.insecure_skip_verify) {
-        log::warn("insecureSkipVerify=true：证书校验已关闭，仅限测试环境使用 (certificate verification is OFF)");
+    if runtime::config().is_ok_and(|c| c.transport.insecure_skip_verify) {
+        runtime::warn("insecureSkipVerify=true：证书校验已关闭，仅限测试环境使用 (certificate verification is OFF)");
     }
     let failed = code != codes::SUCCESS;
-    log::call(&CallRecord {
+    runtime::log_call(&CallRecord {
         nonce: &outcome.trace.nonce,
         org_id: outcome.org_id.as_deref().unwrap_or(""),
         path: &outcome.trace.path,
@@ -274,7 +280,7 @@ const MAX_PANIC_NOTES: usize = 16;
 /// Queues a panic's message for the log. Called from the panic hook, so it never blocks and
 /// never touches the logger or the configuration (whose locks the panicking thread may hold):
 /// when the queue is busy or full, the message is dropped. The next logged call writes it.
-pub fn note_panic(message: String) {
+pub(crate) fn note_panic(message: String) {
     let notes = match PANIC_NOTES.try_lock() {
         Ok(notes) => notes,
         Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
@@ -289,7 +295,7 @@ pub fn note_panic(message: String) {
 fn flush_panic_notes() {
     let notes = std::mem::take(&mut *PANIC_NOTES.lock().unwrap_or_else(PoisonError::into_inner));
     for note in notes {
-        log::warn(&note);
+        runtime::warn(&note);
     }
 }
 
@@ -299,7 +305,7 @@ const INTERNAL_MESSAGE: &str = "动态库内部错误，请保存日志并联系
 /// fitted to `capacity`, kept as this thread's last output when `keep_as_last` (not for
 /// `OneTransLastOutput`, which must not lose the output it hands out). Not logged here: the
 /// panic's message is queued by the hook and written by the next call.
-pub fn internal_error_narrow(capacity: usize, keep_as_last: bool) -> Written<u8> {
+pub(crate) fn internal_error_narrow(capacity: usize, keep_as_last: bool) -> Written<u8> {
     let charset = platform::default_charset();
     internal_error(capacity, keep_as_last, charset, Units::Bytes, |t| {
         charset::encode_output(t, charset)
@@ -307,7 +313,7 @@ pub fn internal_error_narrow(capacity: usize, keep_as_last: bool) -> Written<u8>
 }
 
 /// [`internal_error_narrow`] for the wide exports (`capacity` in UTF-16 units).
-pub fn internal_error_wide(capacity: usize, keep_as_last: bool) -> Written<u16> {
+pub(crate) fn internal_error_wide(capacity: usize, keep_as_last: bool) -> Written<u16> {
     internal_error(
         capacity,
         keep_as_last,
@@ -347,7 +353,7 @@ fn internal_error<T: Copy + Default>(
 /// A call with a NULL `pOutData`: `000105`, nothing written, nothing sent; kept as this
 /// thread's last output (so that `OneTransLastOutput` never hands out an older call's output
 /// as if it were this one's).
-pub fn null_output_buffer(wide: bool) -> ReturnCode {
+pub(crate) fn null_output_buffer(wide: bool) -> ReturnCode {
     let error = Error::bad_input(
         "pOutData 为空指针，请传入出参缓冲区；本次未发送请求 (pOutData is NULL; nothing was sent)",
     );
@@ -366,7 +372,7 @@ pub fn null_output_buffer(wide: bool) -> ReturnCode {
 
 /// `OneTransLastOutput`: this thread's last output (in the narrow encoding that call answered
 /// in, UTF-8 after a wide call) into `capacity` bytes.
-pub fn last_output(capacity: usize) -> Written<u8> {
+pub(crate) fn last_output(capacity: usize) -> Written<u8> {
     let charset = platform::default_charset();
     last_output_as(
         capacity,
@@ -377,7 +383,7 @@ pub fn last_output(capacity: usize) -> Written<u8> {
 }
 
 /// `OneTransLastOutputW`: this thread's last output as UTF-16 into `capacity` units.
-pub fn last_output_wide(capacity: usize) -> Written<u16> {
+pub(crate) fn last_output_wide(capacity: usize) -> Written<u16> {
     last_output_as(
         capacity,
         Units::Utf16,

@@ -1,5 +1,6 @@
-//! The C ABI: the exports, the pointer helpers and the panic boundary. Nothing else in the crate
-//! touches a caller's pointer.
+//! The C ABI: the exports, the pointer helpers, the panic boundary and the unload hooks
+//! (`DllMain` on Windows, an ELF destructor on Unix). Nothing else in the crate touches a
+//! caller's pointer or is called by the loader.
 //!
 //! Rules every export follows:
 //! * its body runs inside [`boundary`], so a panic becomes the code `444444`, with its failure
@@ -29,6 +30,7 @@ use std::sync::Once;
 use crate::entry::{self, WideInput, Written};
 use crate::error::LibraryCode;
 use crate::input::MAX_INPUT_BYTES;
+use crate::runtime;
 
 thread_local! {
     /// Whether this thread is inside an export (for the panic hook).
@@ -259,6 +261,48 @@ fn version() -> *const c_char {
             Err(_) => c"unknown",
         };
     VERSION.as_ptr()
+}
+
+// --- unload hooks -----------------------------------------------------------------------------
+
+/// Called once when the library is unloaded (and, on Unix, at process exit): closes the pooled
+/// connections ([`runtime::shut_down`]). Never unwinds into the loader.
+fn on_unload() {
+    let _ = catch_unwind(runtime::shut_down);
+}
+
+/// An ELF destructor: runs when the library is unmapped (`dlclose` of the last handle) and at
+/// process exit.
+#[cfg(unix)]
+#[used]
+#[link_section = ".fini_array"]
+static ON_UNLOAD: extern "C" fn() = {
+    extern "C" fn on_unload_hook() {
+        on_unload();
+    }
+    on_unload_hook
+};
+
+/// The DLL entry point the C runtime calls. On `FreeLibrary` (`DLL_PROCESS_DETACH` with a NULL
+/// `reserved`) it closes the pooled connections; at process termination (`reserved` not NULL)
+/// it does nothing, as Windows advises.
+///
+/// It never waits for a thread: it runs under the loader lock, which an exiting thread needs
+/// (`DLL_THREAD_DETACH`), so a wait here can deadlock. A DNS lookup thread a call stopped
+/// waiting for holds a [`crate::platform::ModulePin`] instead: while it runs, `FreeLibrary` does
+/// not bring the count to zero and this is not called.
+#[cfg(windows)]
+#[no_mangle]
+extern "system" fn DllMain(
+    _module: windows_sys::Win32::Foundation::HMODULE,
+    reason: u32,
+    reserved: *mut core::ffi::c_void,
+) -> windows_sys::core::BOOL {
+    const DLL_PROCESS_DETACH: u32 = 0;
+    if reason == DLL_PROCESS_DETACH && reserved.is_null() {
+        on_unload();
+    }
+    1
 }
 
 // --- the exports --------------------------------------------------------------------------

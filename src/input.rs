@@ -5,7 +5,7 @@
 //!
 //! * the request is the **first** JSON value, which must be a complete object; anything after
 //!   it is ignored: never signed nor sent, and named once per process in a warning
-//!   ([`note_ignored_tail`]). The vendor's C++ sample copies each request without its NUL into
+//!   ([`parse_noting_tail`] reports its length; `crate::runtime::note_ignored_tail` warns). The vendor's C++ sample copies each request without its NUL into
 //!   a reused buffer, so a short request is followed by the tail of a longer one, and the
 //!   vendor's JSON reader (jsoncpp) stops after the first value. A truncated or invalid first
 //!   value is still `000105`. (For narrow callers [`crate::charset::decode_input`] has already
@@ -15,18 +15,17 @@
 //! * whitespace around `serverAddr` is trimmed, and its scheme is case-insensitive (RFC 3986
 //!   section 3.1): `HTTP://` and `Https://` are used as `http://` and `https://`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use crate::json::{Map, Value};
 
 use crate::clock::ChinaTime;
 use crate::crypto::AppKey;
 use crate::error::Error;
 use crate::signing::{CallKeys, SecretText, SignType};
+use crate::url::HttpUrl;
 
 /// The keys of `data` that configure the connection; every other member is business data.
 /// `clientPrvKey` and `serverPubKey` are the SM2 keys of spec section 11 (1.1): never sent.
-pub const CONNECTION_KEYS: [&str; 9] = [
+pub(crate) const CONNECTION_KEYS: [&str; 9] = [
     "serverAddr",
     "appId",
     "appKey",
@@ -43,7 +42,7 @@ pub const CONNECTION_KEYS: [&str; 9] = [
 pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 
 /// The default `version` (spec section 1).
-pub const DEFAULT_VERSION: &str = "1.0.0";
+pub(crate) const DEFAULT_VERSION: &str = "1.0.0";
 
 /// A parsed, validated input.
 #[derive(Debug, Clone)]
@@ -75,17 +74,6 @@ pub fn org_id_hint(text: &str) -> Option<String> {
     value.get("orgId")?.as_str().map(str::to_owned)
 }
 
-/// Logs, the first time in the process, that `len` bytes after the first JSON object of an
-/// input were ignored. Once: a program built on the vendor's sample leaves a tail on most calls.
-pub fn note_ignored_tail(len: usize) {
-    static WARNED: AtomicBool = AtomicBool::new(false);
-    if !WARNED.swap(true, Ordering::Relaxed) {
-        crate::log::warn(&format!(
-            "入参第一个 JSON 对象之后还有 {len} 字节，已忽略（不签名、不发送）；这通常是复用的入参缓冲区中上一次请求的残留，请在入参末尾写入 '\\0'。本进程只提示这一次 (ignored {len} bytes after the first JSON object of the input: never signed nor sent; usually the rest of an earlier request in a reused buffer: end the input with a NUL. Logged once per process)"
-        ));
-    }
-}
-
 /// The first JSON value of the input, after an optional byte-order mark, and the number of
 /// bytes after it (0 when they are all whitespace).
 fn first_value(text: &str) -> Result<(Value, usize), crate::json::ParseError> {
@@ -102,7 +90,7 @@ fn first_value(text: &str) -> Result<(Value, usize), crate::json::ParseError> {
 
 /// Refuses an input of more than [`MAX_INPUT_BYTES`] bytes. The exports check the caller's
 /// bytes with it before decoding them; [`parse`] checks the text again.
-pub fn check_size(len: usize) -> Result<(), Error> {
+pub(crate) fn check_size(len: usize) -> Result<(), Error> {
     if len > MAX_INPUT_BYTES {
         return Err(Error::bad_input(format!(
             "入参过大：{len} 字节，上限 {MAX_INPUT_BYTES} 字节 (input too large: {len} bytes, limit {MAX_INPUT_BYTES})"
@@ -113,6 +101,19 @@ pub fn check_size(len: usize) -> Result<(), Error> {
 
 /// Parses and validates the caller's JSON text.
 pub fn parse(text: &str) -> Result<CallInput, Error> {
+    parse_noting_tail(text).0
+}
+
+/// [`parse`], and the number of bytes after the first JSON object that were ignored (0 when
+/// none, when they are whitespace, or when the input is not a JSON object), reported also when
+/// the object is refused, for the caller's once-per-process warning.
+pub(crate) fn parse_noting_tail(text: &str) -> (Result<CallInput, Error>, usize) {
+    let mut ignored_tail = 0;
+    let parsed = parse_object(text, &mut ignored_tail);
+    (parsed, ignored_tail)
+}
+
+fn parse_object(text: &str, ignored_tail: &mut usize) -> Result<CallInput, Error> {
     check_size(text.len())?;
     if text.trim_start_matches('\u{FEFF}').trim().is_empty() {
         return Err(Error::bad_input(
@@ -129,9 +130,7 @@ pub fn parse(text: &str) -> Result<CallInput, Error> {
             "入参应为 JSON 对象 {\"data\":{...}} (input must be a JSON object)",
         ));
     };
-    if ignored > 0 {
-        note_ignored_tail(ignored);
-    }
+    *ignored_tail = ignored;
     let org_id = match root.get("orgId") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => None,
@@ -301,15 +300,10 @@ fn optional_secret(key: &str, value: Option<Value>) -> Result<Option<SecretText>
     }
 }
 
-/// Light validation of `serverAddr`; the HTTP client checks the rest.
+/// `serverAddr` must be an `http://` or `https://` URL with a host, as the HTTP client parses it
+/// ([`crate::url`]).
 fn check_url(url: &str) -> Result<(), Error> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"));
-    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-    let ok = matches!(host, Some(h) if !h.is_empty() && !h.starts_with(':'))
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
+    if HttpUrl::parse(url).is_some() {
         Ok(())
     } else {
         Err(Error::bad_input(format!(

@@ -1,4 +1,6 @@
-//! JSON as the protocol needs it (spec sections 2 and 4).
+//! A plain JSON codec that keeps what the protocol signs: member order and the exact text of
+//! numbers (spec section 2). The sign text's rules (section 4: which members, in what order,
+//! numbers as strings) live in [`crate::protocol`], not here.
 //!
 //! The library reads JSON with its own small parser because the protocol signs the exact text
 //! of numbers: `12.50` must stay `12.50` and `1.5e3` must stay `1.5e3`. (serde_json with
@@ -9,26 +11,27 @@
 //! * member order kept; a number keeps its source text;
 //! * a key that appears twice in one object keeps the position of its first appearance and the
 //!   value of its last (as Python's `json` and JavaScript's `JSON.parse` do);
-//! * nesting deeper than [`MAX_DEPTH`] is refused (no recursion overflow on hostile input);
+//! * nesting deeper than `MAX_DEPTH` (128) is refused (no recursion overflow on hostile input);
 //! * `\u0000` and other escapes decode to their characters; unpaired surrogates are refused.
 //!
-//! [`parse`] refuses anything after the value; [`parse_first`] reads the first value and leaves
+//! [`parse`] refuses anything after the value; `parse_first` reads the first value and leaves
 //! the rest to the caller (the caller's input, where the vendor's own sample leaves the tail of
 //! an old request behind the JSON: see [`crate::input`]).
 //!
-//! Two renderings:
-//! * **compact** ([`compact`]): no whitespace, order and number text as parsed, strings escaped
-//!   minimally (`"`, `\` and control characters; no `\u` for non-ASCII, `/` not escaped);
-//! * **canonical** ([`canonical`]): members sorted by the byte order of their keys, `null` and
-//!   `""` members left out at every depth, numbers and booleans turned into strings of their
-//!   text.
+//! One writer, `write`, walks a value for every rendering; a `Rendering` chooses an
+//! object's members and their order and whether numbers and booleans are quoted:
+//! * **compact** ([`compact`]): no whitespace, order and number text as parsed,
+//!   strings escaped minimally (`"`, `\` and control characters; no `\u` for non-ASCII, `/`
+//!   not escaped);
+//! * the sign text's canonical JSON is the other rendering, in [`crate::protocol`];
+//! * [`pretty`], indented for people (the command-line tool).
 
 use std::fmt::{self, Write as _};
 
 use indexmap::IndexMap;
 
 /// The deepest nesting of arrays and objects accepted.
-pub const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// A JSON object: members in document order.
 pub type Map = IndexMap<String, Value>;
@@ -90,15 +93,6 @@ impl Value {
     /// A member of an object (`None` for other values).
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.as_object()?.get(key)
-    }
-
-    /// `null` or the empty string: the values a signature leaves out.
-    pub fn is_blank(&self) -> bool {
-        match self {
-            Value::Null => true,
-            Value::String(s) => s.is_empty(),
-            _ => false,
-        }
     }
 }
 
@@ -170,7 +164,7 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
 /// Parses the first JSON value of a text (leading whitespace allowed) and returns it with the
 /// byte offset just after it; what follows is not looked at. The value itself is read with
 /// every rule of [`parse`]: a truncated or invalid first value is an error.
-pub fn parse_first(text: &str) -> Result<(Value, usize), ParseError> {
+pub(crate) fn parse_first(text: &str) -> Result<(Value, usize), ParseError> {
     let mut p = Parser::new(text);
     p.skip_ws();
     let value = p.value(0)?;
@@ -178,7 +172,7 @@ pub fn parse_first(text: &str) -> Result<(Value, usize), ParseError> {
 }
 
 /// JSON's whitespace (RFC 8259: space, tab, line feed, carriage return).
-pub fn is_json_ws(c: char) -> bool {
+pub(crate) fn is_json_ws(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r')
 }
 
@@ -192,7 +186,7 @@ pub fn is_json_ws(c: char) -> bool {
 /// decoded and parsed with every rule. `char_len` gives the length of the character starting
 /// at a byte of 0x80 or more in the caller's encoding, so that the ASCII-range trail byte of a
 /// GBK character (`\`, `{`, `}`...) is not taken for JSON punctuation.
-pub fn first_object_len(bytes: &[u8], char_len: impl Fn(&[u8]) -> usize) -> Option<usize> {
+pub(crate) fn first_object_len(bytes: &[u8], char_len: impl Fn(&[u8]) -> usize) -> Option<usize> {
     let mut i = bytes.iter().position(|b| !b" \t\n\r".contains(b))?;
     if bytes[i] != b'{' {
         return None;
@@ -513,6 +507,74 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 
 // --- rendering -------------------------------------------------------------------------------
 
+/// How [`write`] renders objects and scalars. Compact JSON ([`Compact`]) writes what was
+/// parsed; the sign text's canonical JSON (`crate::protocol`) leaves members out, sorts them
+/// and quotes numbers and booleans. Strings, arrays and the punctuation are the same for every
+/// rendering, so they are written in one place.
+pub(crate) trait Rendering {
+    /// Whether numbers and booleans are written as JSON strings of their text.
+    const QUOTES_SCALARS: bool;
+
+    /// Calls `member` for each member of `map` to be written, in the order to write them.
+    fn for_each_member<'m>(map: &'m Map, member: impl FnMut(&'m str, &'m Value));
+}
+
+/// Compact JSON: every member in document order, numbers as their source text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Compact;
+
+impl Rendering for Compact {
+    const QUOTES_SCALARS: bool = false;
+
+    fn for_each_member<'m>(map: &'m Map, mut member: impl FnMut(&'m str, &'m Value)) {
+        for (key, value) in map {
+            member(key, value);
+        }
+    }
+}
+
+/// Appends `value` to `out`, rendered as `R` says, without whitespace.
+pub(crate) fn write<R: Rendering>(out: &mut String, value: &Value) {
+    let scalar = |out: &mut String, text: &str| {
+        if R::QUOTES_SCALARS {
+            out.push('"');
+            out.push_str(text);
+            out.push('"');
+        } else {
+            out.push_str(text);
+        }
+    };
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => scalar(out, if *b { "true" } else { "false" }),
+        Value::Number(n) => scalar(out, n.as_str()),
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write::<R>(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            let mut first = true;
+            R::for_each_member(map, |key, item| {
+                if !std::mem::take(&mut first) {
+                    out.push(',');
+                }
+                write_string(out, key);
+                out.push(':');
+                write::<R>(out, item);
+            });
+            out.push('}');
+        }
+    }
+}
+
 /// Compact JSON text of a value, as the wire carries it.
 pub fn compact(value: &Value) -> String {
     let mut out = String::new();
@@ -521,35 +583,8 @@ pub fn compact(value: &Value) -> String {
 }
 
 /// Appends the compact JSON of `value` to `out`.
-pub fn write_compact(out: &mut String, value: &Value) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(n.as_str()),
-        Value::String(s) => write_string(out, s),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_compact(out, item);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (key, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(out, key);
-                out.push(':');
-                write_compact(out, item);
-            }
-            out.push('}');
-        }
-    }
+pub(crate) fn write_compact(out: &mut String, value: &Value) {
+    write::<Compact>(out, value);
 }
 
 /// Indented JSON for people (the command-line tool); same escaping as [`compact`].
@@ -587,59 +622,8 @@ pub fn pretty(value: &Value) -> String {
     out
 }
 
-/// Appends the canonical JSON of `value` to `out`.
-pub fn write_canonical(out: &mut String, value: &Value) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "\"true\"" } else { "\"false\"" }),
-        Value::Number(n) => {
-            out.push('"');
-            out.push_str(n.as_str());
-            out.push('"');
-        }
-        Value::String(s) => write_string(out, s),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(out, item);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (key, item)) in sorted_signed_members(map).into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(out, key);
-                out.push(':');
-                write_canonical(out, item);
-            }
-            out.push('}');
-        }
-    }
-}
-
-/// Canonical JSON text of a value.
-pub fn canonical(value: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(&mut out, value);
-    out
-}
-
-/// The members that take part in a signature, sorted by key bytes: `null` and `""` left out.
-pub fn sorted_signed_members(map: &Map) -> Vec<(&String, &Value)> {
-    let mut members: Vec<(&String, &Value)> = map.iter().filter(|(_, v)| !v.is_blank()).collect();
-    // `str`'s ordering is the byte order of its UTF-8, as the spec asks.
-    members.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    members
-}
-
 /// A JSON string literal, escaped minimally.
-pub fn write_string(out: &mut String, s: &str) {
+pub(crate) fn write_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
     let mut plain_from = 0;

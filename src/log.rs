@@ -15,12 +15,12 @@ use std::sync::Mutex;
 
 use crate::json::Value;
 
-use crate::clock::{self, ChinaTime};
+use crate::clock::ChinaTime;
 use crate::config::{Config, LogLevel};
 
 /// One finished call, as the log sees it.
 #[derive(Debug, Clone, Default)]
-pub struct CallRecord<'a> {
+pub(crate) struct CallRecord<'a> {
     pub nonce: &'a str,
     pub org_id: &'a str,
     pub path: &'a str,
@@ -38,10 +38,10 @@ pub struct CallRecord<'a> {
 /// After the log folder or file could not be opened, how long lines are dropped before the
 /// next attempt, in seconds: an unwritable `logDir` costs one `mkdir` and `open` a minute, not
 /// one per call under the lock every caller waits on.
-pub const RETRY_OPEN_SECS: i64 = 60;
+pub(crate) const RETRY_OPEN_SECS: i64 = 60;
 
 /// A log directory with its current day's file.
-pub struct Logger {
+pub(crate) struct Logger {
     dir: PathBuf,
     level: LogLevel,
     retention_days: u32,
@@ -67,7 +67,7 @@ impl Current {
 }
 
 impl Logger {
-    pub fn new(dir: PathBuf, level: LogLevel, retention_days: u32) -> Logger {
+    pub(crate) fn new(dir: PathBuf, level: LogLevel, retention_days: u32) -> Logger {
         Logger {
             dir,
             level,
@@ -77,18 +77,14 @@ impl Logger {
     }
 
     /// The logger of the configuration, or `None` when logging is off.
-    pub fn from_config(config: &Config) -> Option<Logger> {
+    pub(crate) fn from_config(config: &Config) -> Option<Logger> {
         let dir = config.log_dir.clone()?;
         (config.log_level > LogLevel::Off)
             .then(|| Logger::new(dir, config.log_level, config.log_retention_days))
     }
 
-    pub fn level(&self) -> LogLevel {
-        self.level
-    }
-
     /// Logs one call.
-    pub fn call(&self, record: &CallRecord<'_>, now: ChinaTime) {
+    pub(crate) fn call(&self, record: &CallRecord<'_>, now: ChinaTime) {
         let ok = record.code == crate::error::codes::SUCCESS;
         let wanted = if ok { LogLevel::Info } else { LogLevel::Error };
         if self.level < wanted {
@@ -124,7 +120,7 @@ impl Logger {
     }
 
     /// Logs a warning line (for example `insecureSkipVerify`), at `warn` and above.
-    pub fn warn(&self, message: &str, now: ChinaTime) {
+    pub(crate) fn warn(&self, message: &str, now: ChinaTime) {
         if self.level >= LogLevel::Warn {
             self.write(&format!("{now} WARN  {}\n", mask_text(message)), now);
         }
@@ -185,35 +181,13 @@ impl Logger {
 }
 
 /// `onetrans-YYYYMMDD.log`.
-pub fn file_name(date: &str) -> String {
+pub(crate) fn file_name(date: &str) -> String {
     format!("onetrans-{date}.log")
 }
 
 /// The log file of a day, for tests and tools.
 pub fn file_for(dir: &Path, day: ChinaTime) -> PathBuf {
     dir.join(file_name(&day.date_compact()))
-}
-
-/// The process's logger, created with the configuration.
-pub fn global() -> Option<&'static Logger> {
-    static LOGGER: std::sync::OnceLock<Option<Logger>> = std::sync::OnceLock::new();
-    LOGGER
-        .get_or_init(|| crate::config::get().ok().and_then(Logger::from_config))
-        .as_ref()
-}
-
-/// Logs a call to the process's logger, if any.
-pub fn call(record: &CallRecord<'_>) {
-    if let Some(logger) = global() {
-        logger.call(record, clock::now());
-    }
-}
-
-/// Logs a warning to the process's logger, if any.
-pub fn warn(message: &str) {
-    if let Some(logger) = global() {
-        logger.warn(message, clock::now());
-    }
 }
 
 // --- masking -----------------------------------------------------------------------------------
@@ -316,7 +290,7 @@ pub fn mask_json_text(text: &str) -> String {
 }
 
 /// Masks personal data and secrets in a JSON value, by key and by shape, at every depth.
-pub fn mask_value(value: &mut Value) {
+pub(crate) fn mask_value(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, item) in map.iter_mut() {
@@ -358,7 +332,7 @@ fn keep(s: &str, head: usize, tail: usize) -> String {
 /// Masks any text: values of secret and personal keys by key name (whether the text is JSON,
 /// broken JSON, escaped JSON inside a string, or `key=value` pairs), the password of a
 /// `scheme://user:password@host` URL, and digit runs of a phone's or an ID card's length.
-pub fn mask_text(text: &str) -> String {
+pub(crate) fn mask_text(text: &str) -> String {
     mask_numbers(&mask_userinfo(&mask_keyed(text)))
 }
 

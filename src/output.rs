@@ -51,7 +51,7 @@ fn failure_json(code: &str, message: &str, org_id: Option<&str>) -> String {
 }
 
 /// The `message`, `orgId` and `respCode` of a failure output made by [`failure`].
-pub fn failure_parts(output: &str) -> Option<(String, String, String)> {
+pub(crate) fn failure_parts(output: &str) -> Option<(String, String, String)> {
     let value = json::parse(output).ok()?;
     let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
     Some((text("message")?, text("orgId")?, text("respCode")?))

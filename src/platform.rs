@@ -1,9 +1,9 @@
 //! Facts about the operating system the library runs on: where the library file itself lies
 //! (to find `OneTrans.ini` and the `log` folder beside it) and the ANSI code page.
 //!
-//! It also closes the library's pooled connections when the library is unloaded (`dlclose`,
-//! `FreeLibrary`): an ELF destructor on Unix, `DllMain` on Windows; and it can pin the library in
-//! memory ([`ModulePin`]) while a helper thread of it may still run.
+//! It can also pin the library in memory ([`ModulePin`]) while a helper thread of it may still
+//! run. (The unload hooks, `DllMain` and the ELF destructor, are exports: they live in
+//! [`crate::ffi`].)
 //!
 //! Besides [`crate::ffi`] and the SIMD engines of [`crate::sm4`], this is the only module with
 //! `unsafe`: read-only OS queries, and taking and releasing a reference to the library itself.
@@ -52,12 +52,6 @@ impl Drop for ModulePin {
     fn drop(&mut self) {
         imp::unpin(&self.0);
     }
-}
-
-/// Called once when the library is unloaded (and, on Unix, at process exit): closes the pooled
-/// connections. Never unwinds into the loader.
-fn on_unload() {
-    let _ = std::panic::catch_unwind(crate::transport::shut_down_shared);
 }
 
 #[cfg(unix)]
@@ -112,17 +106,6 @@ mod imp {
         // holds another reference, so this does not unload the library.
         unsafe { libc::dlclose(pin.0) };
     }
-
-    /// An ELF destructor: runs when the library is unmapped (`dlclose` of the last handle) and
-    /// at process exit.
-    #[used]
-    #[link_section = ".fini_array"]
-    static ON_UNLOAD: extern "C" fn() = {
-        extern "C" fn on_unload() {
-            super::on_unload();
-        }
-        on_unload
-    };
 }
 
 #[cfg(windows)]
@@ -199,27 +182,6 @@ mod imp {
             936 | 54936 => Charset::Gb18030,
             _ => Charset::Utf8,
         }
-    }
-
-    /// The DLL entry point the C runtime calls. On `FreeLibrary` (`DLL_PROCESS_DETACH` with a
-    /// NULL `reserved`) it closes the pooled connections; at process termination (`reserved`
-    /// not NULL) it does nothing, as Windows advises.
-    ///
-    /// It never waits for a thread: it runs under the loader lock, which an exiting thread needs
-    /// (`DLL_THREAD_DETACH`), so a wait here can deadlock. A DNS lookup thread a call stopped
-    /// waiting for holds a [`super::ModulePin`] instead: while it runs, `FreeLibrary` does not
-    /// bring the count to zero and this is not called.
-    #[no_mangle]
-    extern "system" fn DllMain(
-        _module: HMODULE,
-        reason: u32,
-        reserved: *mut core::ffi::c_void,
-    ) -> windows_sys::core::BOOL {
-        const DLL_PROCESS_DETACH: u32 = 0;
-        if reason == DLL_PROCESS_DETACH && reserved.is_null() {
-            super::on_unload();
-        }
-        1
     }
 }
 

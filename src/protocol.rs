@@ -6,35 +6,78 @@ use crate::json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::crypto::{self, AppKey, DataKey};
-use crate::error::{codes, Error, ErrorKind};
+use crate::error::{codes, is_passable_code, Error, ErrorKind, MAX_PORTAL_CODE_LEN};
 use crate::input::CallInput;
 use crate::json;
 use crate::signing::{Signing, Verdict};
 
-/// The members the signature leaves out (besides `null` and `""` values).
+// --- the sign text (spec section 4): the one place its rules live ----------------------------
+
+/// The envelope members the signature leaves out (besides `null` and `""` values).
 const UNSIGNED: [&str; 4] = ["signData", "encData", "extra", "data"];
 
-/// The sign text of spec section 4 for an envelope and its plain data. It holds the appKey, so
-/// it is zeroed when dropped.
-pub fn sign_text(envelope: &Map, data: Option<&Value>, app_key: &AppKey) -> Zeroizing<String> {
-    let mut pairs: Vec<(&str, &Value)> = envelope
-        .iter()
-        .filter(|(k, v)| !UNSIGNED.contains(&k.as_str()) && !v.is_blank())
-        .map(|(k, v)| (k.as_str(), v))
-        .collect();
-    if let Some(d) = data.filter(|d| !d.is_blank()) {
-        pairs.push(("data", d));
+/// `null` or the empty string: the values a signature leaves out, at every depth.
+fn is_blank(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        _ => false,
     }
-    pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+}
+
+/// The members that take part in a signature, sorted by the bytes of their keys (`str`'s
+/// ordering is the byte order of its UTF-8, as the spec asks): `null` and `""` left out.
+fn signed_members<'a>(
+    members: impl IntoIterator<Item = (&'a str, &'a Value)>,
+) -> Vec<(&'a str, &'a Value)> {
+    let mut members: Vec<_> = members.into_iter().filter(|(_, v)| !is_blank(v)).collect();
+    members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    members
+}
+
+/// The canonical JSON of spec section 4, for the objects and arrays in a sign text: members
+/// sorted by the byte order of their keys, `null` and `""` members left out at every depth,
+/// numbers and booleans turned into strings of their text.
+#[derive(Debug, Clone, Copy)]
+struct Canonical;
+
+impl json::Rendering for Canonical {
+    const QUOTES_SCALARS: bool = true;
+
+    fn for_each_member<'m>(map: &'m Map, mut member: impl FnMut(&'m str, &'m Value)) {
+        let members = map.iter().map(|(k, v)| (k.as_str(), v));
+        for (key, value) in signed_members(members) {
+            member(key, value);
+        }
+    }
+}
+
+/// The canonical JSON text of a value (spec section 4).
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    json::write::<Canonical>(&mut out, value);
+    out
+}
+
+/// The sign text of spec section 4 for an envelope and its plain data: the signed members as
+/// `key=value` pairs sorted by key, joined with `&`, then `&key=<appKey>`. A string value is
+/// written as it is, a number or boolean as its text, an object or array as its
+/// [`canonical_json`]. It holds the appKey, so it is zeroed when dropped.
+pub fn sign_text(envelope: &Map, data: Option<&Value>, app_key: &AppKey) -> Zeroizing<String> {
+    let members = envelope
+        .iter()
+        .map(|(k, v)| (k.as_str(), v))
+        .filter(|(k, _)| !UNSIGNED.contains(k))
+        .chain(data.map(|d| ("data", d)));
     let mut text = Zeroizing::new(String::with_capacity(256));
-    for (key, value) in pairs {
+    for (key, value) in signed_members(members) {
         text.push_str(key);
         text.push('=');
         match value {
             Value::String(s) => text.push_str(s),
-            Value::Number(n) => text.push_str(&n.to_string()),
+            Value::Number(n) => text.push_str(n.as_str()),
             Value::Bool(b) => text.push_str(if *b { "true" } else { "false" }),
-            other => json::write_canonical(&mut text, other),
+            other => json::write::<Canonical>(&mut text, other),
         }
         text.push('&');
     }
@@ -42,6 +85,8 @@ pub fn sign_text(envelope: &Map, data: Option<&Value>, app_key: &AppKey) -> Zero
     text.push_str(app_key.expose());
     text
 }
+
+// --- the caller's side (spec sections 2 and 5) -------------------------------------------------
 
 /// A request ready to send.
 #[derive(Debug)]
@@ -303,16 +348,6 @@ fn business_code(envelope: &Map) -> Result<Value, Error> {
     }
 }
 
-/// The longest portal `respCode` passed through (spec section 7, since 1.1).
-const MAX_PORTAL_CODE: usize = 32;
-
-/// Whether a portal `respCode` may be passed through to the caller: 1 to 32 printable ASCII
-/// characters, no space, no control character (spec section 7, since 1.1). Nothing is cleaned
-/// or trimmed: `"000000 "` is not `000000`, it is a malformed answer.
-fn passable_code(code: &str) -> bool {
-    (1..=MAX_PORTAL_CODE).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_graphic())
-}
-
 /// The failure for a portal answer whose `respCode` is not `000000` (an unsigned rejection),
 /// by spec section 7 (since 1.1):
 /// * a code that cannot be passed through is a malformed answer, `000002`;
@@ -325,11 +360,11 @@ fn passable_code(code: &str) -> bool {
 /// A code equal to `000000` never gets here: that answer is verified (and `000000` is only ever
 /// returned for a verified answer).
 fn portal_rejection(code: &str, msg: &str) -> Error {
-    if !passable_code(code) {
+    if !is_passable_code(code) {
         return Error::new(
             ErrorKind::BadResponse,
             format!(
-                "门户应答的 respCode {} 不合规（须为 1 到 {MAX_PORTAL_CODE} 个可打印 ASCII 字符，不含空格和控制字符），按格式错误处理，请联系门户运维 (the answer's respCode is malformed: it must be 1 to {MAX_PORTAL_CODE} printable ASCII characters without spaces) {}",
+                "门户应答的 respCode {} 不合规（须为 1 到 {MAX_PORTAL_CODE_LEN} 个可打印 ASCII 字符，不含空格和控制字符），按格式错误处理，请联系门户运维 (the answer's respCode is malformed: it must be 1 to {MAX_PORTAL_CODE_LEN} printable ASCII characters without spaces) {}",
                 shown_code(code),
                 preview(msg.as_bytes())
             ),
@@ -387,7 +422,7 @@ pub struct OpenedRequest {
 }
 
 /// The members a request envelope must have (check 1).
-pub const REQUIRED_REQUEST_MEMBERS: [&str; 8] = [
+const REQUIRED_REQUEST_MEMBERS: [&str; 8] = [
     "appId",
     "encType",
     "signType",

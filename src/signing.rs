@@ -174,11 +174,13 @@ pub fn resolve(
         call.client_prv_key.as_ref().map(SecretText::expose),
         defaults.client_prv_key.as_ref().map(SecretText::expose),
         "clientPrvKey",
+        CLIENT_PRV_KEY_ENV,
     )?;
     let (pub_text, pub_origin) = pick(
         call.server_pub_key.as_deref(),
         defaults.server_pub_key.as_deref(),
         "serverPubKey",
+        SERVER_PUB_KEY_ENV,
     )?;
     let own = PrivateKey::parse("clientPrvKey", prv_text)
         .map_err(|e| Error::bad_input(format!("{e}{prv_origin}")))?;
@@ -194,16 +196,22 @@ fn pick<'a>(
     given: Option<&'a str>,
     configured: Option<&'a str>,
     name: &str,
+    env: &str,
 ) -> Result<(&'a str, &'static str), Error> {
     match (given, configured) {
         (Some(text), _) => Ok((text, "")),
         (None, Some(text)) => Ok((text, CONFIGURED)),
         (None, None) => Err(Error::bad_input(format!(
-            "signType 为 SM2 时须提供 {name}：写在 data 中，或配置在 OneTrans.ini（{name} = ...）或环境变量 {env} 中 (signType SM2 needs {name}: in data, in OneTrans.ini or in {env})",
-            env = crate::config::env_name(name)
+            "signType 为 SM2 时须提供 {name}：写在 data 中，或配置在 OneTrans.ini（{name} = ...）或环境变量 {env} 中 (signType SM2 needs {name}: in data, in OneTrans.ini or in {env})"
         ))),
     }
 }
+
+/// The environment variables of the configured keys (`crate::config::env_name` of the INI
+/// keys; spelled out here as this module sits below the configuration).
+pub const CLIENT_PRV_KEY_ENV: &str = "ONETRANS_CLIENT_PRV_KEY";
+/// See [`CLIENT_PRV_KEY_ENV`].
+pub const SERVER_PUB_KEY_ENV: &str = "ONETRANS_SERVER_PUB_KEY";
 
 /// Appended to a key error when the key came from the configuration.
 const CONFIGURED: &str =

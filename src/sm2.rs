@@ -729,20 +729,18 @@ fn parse_private(text: &str) -> Result<PrivateKey, KeyProblem> {
 
 /// The 32 bytes of a hex or base64 private key.
 fn private_bytes(text: &str) -> Result<Zeroizing<[u8; 32]>, KeyProblem> {
-    let hex = is_hex(text);
-    if hex {
-        if let Some(digits) = private_hex_digits(text) {
-            let bytes = crypto::hex_decode(&digits).expect("checked hex digits");
-            return Ok(left_padded(&Zeroizing::new(bytes)).expect("at most 32 bytes"));
-        }
+    // Text made of hex digits only is read as hex and nothing else: a hex key cut short by a
+    // copy and paste (40 digits, say) is also valid base64, and must not become another key.
+    if is_hex(text) {
+        let digits =
+            private_hex_digits(text).ok_or(KeyProblem::HexLength { digits: text.len() })?;
+        let bytes = crypto::hex_decode(&digits).expect("checked hex digits");
+        return Ok(left_padded(&Zeroizing::new(bytes)).expect("at most 32 bytes"));
     }
     match decode_base64(text) {
-        Some(bytes) => match java_big_integer(&bytes) {
-            Some(padded) => Ok(padded),
-            None if hex => Err(KeyProblem::HexLength { digits: text.len() }),
-            None => Err(KeyProblem::Base64Length { bytes: bytes.len() }),
-        },
-        None if hex => Err(KeyProblem::HexLength { digits: text.len() }),
+        Some(bytes) => {
+            java_big_integer(&bytes).ok_or(KeyProblem::Base64Length { bytes: bytes.len() })
+        }
         None => Err(KeyProblem::NotHexBase64OrPem),
     }
 }
@@ -1453,6 +1451,17 @@ U6HtP9MKj3sKgEoF+QMfWUb9F/feK5idHyiB8IRiaXcgF/3IPpvTpXdi
 
     /// Found by the fuzz target: a key whose top 4 bytes are zero printed a 28-byte Java form
     /// that the parser refused. Every key [`generate`] can make round-trips.
+    #[test]
+    fn hex_cut_short_is_never_read_as_base64() {
+        // 40 hex digits are also base64 of 30 bytes, a valid Java-style key: refused as hex.
+        let hex = "AFA3F4908938DFE9BD560A23E7160ECEB0579FCB";
+        assert!(decode_base64(hex).is_some_and(|b| b.len() == 30));
+        assert_eq!(
+            PrivateKey::parse("k", hex).unwrap_err().problem,
+            KeyProblem::HexLength { digits: 40 }
+        );
+    }
+
     #[test]
     fn java_forms_of_keys_with_leading_zero_bytes_round_trip() {
         for zeros in 0..=8 {

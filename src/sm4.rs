@@ -200,7 +200,7 @@ impl Sm4 {
     ///
     /// # Panics
     /// When `data.len()` is not a multiple of 16.
-    pub fn decrypt_blocks(&self, data: &mut [u8]) {
+    pub(crate) fn decrypt_blocks(&self, data: &mut [u8]) {
         crypt(&self.dec, Backend::detect(), data);
     }
 
@@ -214,7 +214,7 @@ impl Sm4 {
         crypt(&self.enc, backend, data);
     }
 
-    /// [`Sm4::decrypt_blocks`] with a given engine.
+    /// `Sm4::decrypt_blocks` with a given engine.
     ///
     /// # Panics
     /// As [`Sm4::encrypt_blocks_with`].

@@ -99,27 +99,14 @@ impl HttpTransport {
                 ))
             })?),
         };
-        let tls = TlsConfig::builder()
-            .root_certs(RootCerts::Specific(Arc::new(trusted_roots(
-                settings.ca_file.as_deref(),
-            )?)))
-            .disable_verification(settings.insecure_skip_verify)
-            .build();
-        let config = Agent::config_builder()
-            .http_status_as_error(false)
-            // A redirect of a POST would resend a payment: never follow one.
-            .max_redirects(0)
-            // Proxies come from the library's configuration only, never silently from the
-            // environment.
-            .proxy(proxy.clone())
-            .tls_config(tls)
-            .timeout_connect(Some(settings.connect_timeout))
-            .timeout_send_request(Some(settings.read_timeout))
-            .timeout_send_body(Some(settings.read_timeout))
-            .timeout_recv_response(Some(settings.read_timeout))
-            .timeout_recv_body(Some(settings.read_timeout))
-            .user_agent(concat!("onetrans/", env!("CARGO_PKG_VERSION")))
-            .build();
+        // The operating system's trust store is read on the first `https://` connection only
+        // ([`TrustOnFirstTls`]): an `http://` portal never pays for it. The caFile is read now,
+        // so that an unusable one fails every call from the first, whatever the scheme.
+        let ca_file_certs = match settings.ca_file.as_deref() {
+            Some(path) => ca_file_roots(path)?,
+            None => Vec::new(),
+        };
+        let config = agent_config(&settings, proxy.clone(), Vec::new());
         // ureq's default chain (CONNECT proxy, TCP, rustls) with the host name lookup moved
         // into the TCP step, so that it runs only when a new connection is made, and the
         // tracker of sent bytes at the end.
@@ -128,7 +115,13 @@ impl HttpTransport {
             .chain(LookupThenTcp {
                 limit: settings.connect_timeout,
             })
-            .chain(RustlsConnector::default())
+            .chain(TrustOnFirstTls {
+                settings: settings.clone(),
+                proxy: proxy.clone(),
+                ca_file_certs,
+                config: OnceLock::new(),
+                inner: RustlsConnector::default(),
+            })
             .chain(SentTracker {
                 proxied: proxy.is_some(),
             });
@@ -145,6 +138,12 @@ impl HttpTransport {
         &self.settings
     }
 
+    /// Closes every connection of the agent, idle or in use, and refuses new ones (for the
+    /// library's unload: [`crate::runtime::shut_down`]).
+    pub(crate) fn shut_down(&self) {
+        self.agent.clone().shutdown();
+    }
+
     fn exchange(&self, url: &str, body: &[u8]) -> Result<HttpAnswer, ureq::Error> {
         let mut response = self
             .agent
@@ -158,6 +157,88 @@ impl HttpTransport {
             .limit(self.settings.max_response_bytes)
             .read_to_vec()?;
         Ok(HttpAnswer { status, body })
+    }
+}
+
+/// The agent's configuration, trusting `roots` for HTTPS (see [`TrustOnFirstTls`]).
+fn agent_config(
+    settings: &Settings,
+    proxy: Option<ureq::Proxy>,
+    roots: Vec<Certificate<'static>>,
+) -> ureq::config::Config {
+    let tls = TlsConfig::builder()
+        .root_certs(RootCerts::Specific(Arc::new(roots)))
+        .disable_verification(settings.insecure_skip_verify)
+        .build();
+    Agent::config_builder()
+        .http_status_as_error(false)
+        // A redirect of a POST would resend a payment: never follow one.
+        .max_redirects(0)
+        // Proxies come from the library's configuration only, never silently from the
+        // environment.
+        .proxy(proxy)
+        .tls_config(tls)
+        .timeout_connect(Some(settings.connect_timeout))
+        .timeout_send_request(Some(settings.read_timeout))
+        .timeout_send_body(Some(settings.read_timeout))
+        .timeout_recv_response(Some(settings.read_timeout))
+        .timeout_recv_body(Some(settings.read_timeout))
+        .user_agent(concat!("onetrans/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// ureq's rustls step, with the trusted roots ([`trusted_roots`]) loaded when the first
+/// `https://` connection is made rather than when the agent is built.
+///
+/// ureq's rustls connector takes its roots from the configuration it is handed, and the agent's
+/// is fixed when the agent is built; so the agent is built without roots, and this step hands
+/// the rustls connector the same configuration with the roots, built once, on the first
+/// connection that needs TLS. Every other connection goes through with the agent's own.
+#[derive(Debug)]
+struct TrustOnFirstTls {
+    settings: Settings,
+    proxy: Option<ureq::Proxy>,
+    /// The caFile's certificates, read (and checked) when the agent was built.
+    ca_file_certs: Vec<Certificate<'static>>,
+    /// The agent's configuration with the trusted roots.
+    config: OnceLock<ureq::config::Config>,
+    inner: RustlsConnector,
+}
+
+impl TrustOnFirstTls {
+    fn config_with_roots(&self) -> &ureq::config::Config {
+        self.config.get_or_init(|| {
+            let mut roots = system_roots().to_vec();
+            roots.extend(self.ca_file_certs.iter().cloned());
+            agent_config(&self.settings, self.proxy.clone(), roots)
+        })
+    }
+}
+
+impl<In: UreqTransport> Connector<In> for TrustOnFirstTls {
+    type Out = <RustlsConnector as Connector<In>>::Out;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        if !details.needs_tls() {
+            return self.inner.connect(details, chained);
+        }
+        let with_roots = ConnectionDetails {
+            uri: details.uri,
+            addrs: details.addrs.clone(),
+            config: self.config_with_roots(),
+            request_level: details.request_level,
+            resolver: details.resolver,
+            now: details.now,
+            timeout: details.timeout,
+            current_time: details.current_time.clone(),
+            run_connector: details.run_connector.clone(),
+            register_shutdown: details.register_shutdown.clone(),
+        };
+        self.inner.connect(&with_roots, chained)
     }
 }
 
@@ -433,7 +514,8 @@ fn release_finished_lookups() {
 
 /// How many lookup threads that calls stopped waiting for are still running (or not yet found
 /// finished by a call).
-pub fn abandoned_lookups() -> usize {
+#[cfg(test)]
+fn abandoned_lookups() -> usize {
     lock_abandoned().len()
 }
 
@@ -494,64 +576,54 @@ impl UreqTransport for Tracked {
     }
 }
 
-static SHARED: OnceLock<Result<HttpTransport, Error>> = OnceLock::new();
-
-/// The process-wide transport, created on first use from the configuration and shared by all
-/// threads (connections are kept alive between calls).
-pub fn shared() -> Result<&'static HttpTransport, Error> {
-    SHARED
-        .get_or_init(|| HttpTransport::new(crate::config::get()?.transport_settings()))
-        .as_ref()
-        .map_err(Clone::clone)
+/// The operating system's trusted certificates (where hospital IT installs the private
+/// network's CA), read once per process, when first asked for.
+pub fn system_roots() -> &'static [Certificate<'static>] {
+    static SYSTEM: OnceLock<Vec<Certificate<'static>>> = OnceLock::new();
+    SYSTEM.get_or_init(|| {
+        rustls_native_certs::load_native_certs()
+            .certs
+            .into_iter()
+            .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+            .collect()
+    })
 }
 
-/// The certificates trusted for HTTPS: the operating system's store (where hospital IT installs
-/// the private network's CA) plus the PEM certificates of `ca_file`.
-fn trusted_roots(ca_file: Option<&Path>) -> Result<Vec<Certificate<'static>>, Error> {
-    static SYSTEM: OnceLock<Vec<Certificate<'static>>> = OnceLock::new();
-    let mut roots = SYSTEM
-        .get_or_init(|| {
-            rustls_native_certs::load_native_certs()
-                .certs
-                .into_iter()
-                .map(|der| Certificate::from_der(der.as_ref()).to_owned())
-                .collect()
-        })
-        .clone();
+/// The PEM certificates of a `caFile`; bad input (`000105`) when it cannot be read or holds
+/// none.
+fn ca_file_roots(path: &Path) -> Result<Vec<Certificate<'static>>, Error> {
+    let unusable = |why: String| {
+        Error::bad_input(format!(
+            "配置错误：caFile \"{}\" 无法使用：{why} (caFile is not usable)",
+            path.display()
+        ))
+    };
+    let pem = std::fs::read(path).map_err(|e| unusable(e.to_string()))?;
+    let mut certs = Vec::new();
+    for item in parse_pem(&pem) {
+        match item {
+            Ok(PemItem::Certificate(cert)) => certs.push(cert),
+            Ok(_) => {}
+            Err(e) => return Err(unusable(e.to_string())),
+        }
+    }
+    if certs.is_empty() {
+        return Err(unusable(
+            "文件中没有 PEM 证书 / no PEM certificate in it".into(),
+        ));
+    }
+    Ok(certs)
+}
+
+/// The certificates trusted for HTTPS: the operating system's store ([`system_roots`]) plus the
+/// PEM certificates of `ca_file`. The transport trusts exactly these (loaded on its first
+/// `https://` connection); `onetrans check` tests the portal's chain against them.
+pub fn trusted_roots(ca_file: Option<&Path>) -> Result<Vec<Certificate<'static>>, Error> {
+    let mut roots = system_roots().to_vec();
     if let Some(path) = ca_file {
-        let unusable = |why: String| {
-            Error::bad_input(format!(
-                "配置错误：caFile \"{}\" 无法使用：{why} (caFile is not usable)",
-                path.display()
-            ))
-        };
-        let pem = std::fs::read(path).map_err(|e| unusable(e.to_string()))?;
-        let before = roots.len();
-        for item in parse_pem(&pem) {
-            match item {
-                Ok(PemItem::Certificate(cert)) => roots.push(cert),
-                Ok(_) => {}
-                Err(e) => return Err(unusable(e.to_string())),
-            }
-        }
-        if roots.len() == before {
-            return Err(unusable(
-                "文件中没有 PEM 证书 / no PEM certificate in it".into(),
-            ));
-        }
+        roots.extend(ca_file_roots(path)?);
     }
     Ok(roots)
-}
-
-/// Closes every connection of the process-wide agent, idle or in use, and refuses new ones.
-///
-/// Run when the library is unloaded ([`crate::platform`]'s unload hook): statics are never
-/// dropped, so without this a host that loads and frees the library around each transaction
-/// would keep the pooled sockets of every load open until it exits.
-pub fn shut_down_shared() {
-    if let Some(Ok(transport)) = SHARED.get() {
-        transport.agent.clone().shutdown();
-    }
 }
 
 #[cfg(test)]

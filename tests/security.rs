@@ -38,9 +38,9 @@ fn data_key_text() -> String {
 #[test]
 fn certificate_verification_is_on_by_default() {
     assert!(!Settings::default().insecure_skip_verify);
-    assert!(!Config::default().insecure_skip_verify);
+    assert!(!Config::default().transport.insecure_skip_verify);
     let resolved = Config::resolve(None, &|_| None, None).unwrap();
-    assert!(!resolved.insecure_skip_verify);
+    assert!(!resolved.transport.insecure_skip_verify);
     // And nothing in the environment of this test turns it off by accident.
     assert!(std::env::var_os("ONETRANS_INSECURE_SKIP_VERIFY").is_none());
 }

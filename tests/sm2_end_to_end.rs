@@ -185,10 +185,9 @@ fn missing_and_malformed_keys_are_000105_and_nothing_is_sent() {
             "clientPrvKey",
         ),
         (
-            // (Not 40 digits: those also read as base64 of 30 bytes, a Java key with zero top bytes.)
             format!(
                 r#""clientPrvKey":"{}","serverPubKey":"{public}""#,
-                &prv[..20]
+                &prv[..40]
             ),
             "clientPrvKey",
         ),
@@ -226,7 +225,7 @@ fn missing_and_malformed_keys_are_000105_and_nothing_is_sent() {
         let message = message.as_str().unwrap();
         assert!(message.contains(named), "{members}: {message}");
         assert!(
-            !message.contains(&prv[..20]),
+            !message.contains(&prv[..40]),
             "the key is echoed: {message}"
         );
         assert!(

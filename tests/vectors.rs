@@ -121,7 +121,7 @@ fn canonical_json() {
     for case in cases {
         let value = json::parse(s(case, "json")).unwrap();
         assert_eq!(
-            json::canonical(&value),
+            protocol::canonical_json(&value),
             s(case, "canonical"),
             "{}",
             s(case, "json")

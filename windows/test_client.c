@@ -13,13 +13,26 @@
  *            a portal rejection, the output cap, a closed port, hostile input, 8 threads, the
  *            default log folder, and on 32-bit that the callee cleans the stack (__stdcall)
  *   timeout  run with ONETRANS_READ_TIMEOUT_MS=1000: a portal answering after 3 s gives 000001
- *   acp936   run with a Chinese Unix locale (ANSI code page 936): a plain-ASCII caller gets GBK
+ *   acp936   run with a Chinese Unix locale (ANSI code page 936): a plain-ASCII caller gets GBK;
+ *            GBK names whose bytes are also valid UTF-8 (叶倩, 稹阿) are read as GBK (issue 10
+ *            item 5), genuine UTF-8 (买买提·艾力) stays UTF-8
  *   folder   copies the DLL and this program into a folder "his 医保" beside them, writes an
  *            OneTrans.ini there (logDir=log, logLevel=info, readTimeoutMs=1500), runs the copy
  *            from another working directory (mode folder-child), and checks the log there
  *   panic    loads onetrans_panic_probe.dll (windows/panic-probe, built like OneTrans.dll), whose
  *            export panics inside catch_unwind: the panics are caught, on 8 threads at once too,
  *            and the process lives on (OneTrans.dll cannot be made to panic from outside)
+ *   codes    issue 10 items 2, 3, 4 and 9: the portal's own 000100 gives 000001, a respCode
+ *            "000000 " gives 000002; OneTransLastOutput(W) on a fresh thread gives 000105 and a
+ *            failure JSON; the code strings a thread got stay readable after it ended
+ *   badini   issue 10 item 1: for each kind of bad OneTrans.ini (outBufSize=256 plus a bad
+ *            line, ...), lays out "his 医保 bad-ini" as mode folder does and runs the copy there
+ *            (mode badini-child): MobileTrans into 256 bytes and MobileTransW into 128 units,
+ *            each followed by a canary, give 000105 and leave the canary alone
+ *   unload   issue 10 item 6: run in a network namespace whose resolver never answers, with
+ *            ONETRANS_CONNECT_TIMEOUT_MS=1000: a call to a host name returns 000100 (DNS lookup
+ *            timed out), FreeLibrary at once, then 15 s of this process while the lookup thread
+ *            is still in getaddrinfo; the process lives on and the library loads again
  *
  * Prints one line per check and "N passed, M failed"; exits 0 only when everything passed.
  */
@@ -48,6 +61,24 @@
 #define OK_GBK "\xb3\xc9\xb9\xa6"
 /* "his 医保": the folder with a space and Chinese characters. */
 #define FOLDER L"his \u533b\u4fdd"
+/* The folder of mode badini, beside it. */
+#define BAD_INI_FOLDER L"his \u533b\u4fdd bad-ini"
+
+/* Issue 10 item 5: GBK names whose bytes are also valid UTF-8. 叶倩 (D2B6 D9BB) reads as the
+ * two-byte UTF-8 characters U+04B6 U+067B; 稹阿 (F0A1 B0A2) as one four-byte character
+ * U+21C22. Each with its UTF-16 form, to see what the portal decoded. */
+#define YE_QIAN_GBK "\xd2\xb6\xd9\xbb"
+#define YE_QIAN_W L"\u53f6\u5029"
+#define ZHEN_A_GBK "\xf0\xa1\xb0\xa2"
+#define ZHEN_A_W L"\u7a39\u963f"
+/* 买买提·艾力: genuine UTF-8 (a Uyghur name), which stays UTF-8. */
+#define MAIMAITI_UTF8 "\xe4\xb9\xb0\xe4\xb9\xb0\xe6\x8f\x90\xc2\xb7\xe8\x89\xbe\xe5\x8a\x9b"
+/* "000100：外部接口存在问题": the portal's own code and message in a 000001 output (UTF-8). */
+#define UPSTREAM_UTF8 "000100\xef\xbc\x9a\xe5\xa4\x96\xe9\x83\xa8\xe6\x8e\xa5\xe5\x8f\xa3" \
+                      "\xe5\xad\x98\xe5\x9c\xa8\xe9\x97\xae\xe9\xa2\x98"
+/* An interface the portal does not serve: it answers 404404, a code the library passes
+ * through (interned, not one of its own). */
+#define UNKNOWN_PATH "/api/amp/hos/noSuchInterface"
 
 /* The vendor's declaration: char* (__stdcall * MobileTrans)(char *pindata,char *poutdata); */
 typedef char *(__stdcall *MobileTransFn)(char *pindata, char *poutdata);
@@ -55,6 +86,7 @@ typedef char *(__stdcall *MobileTransExFn)(char *pindata, char *poutdata, uint32
                                            uint32_t *outLen);
 typedef const wchar_t *(__stdcall *MobileTransWFn)(const wchar_t *pindata, wchar_t *poutdata);
 typedef char *(__stdcall *LastOutputFn)(char *poutdata, uint32_t outCap, uint32_t *outLen);
+typedef const wchar_t *(__stdcall *LastOutputWFn)(wchar_t *poutdata, uint32_t outCap, uint32_t *outLen);
 typedef char *(__stdcall *VersionFn)(void);
 
 static HMODULE Handle;
@@ -62,6 +94,7 @@ static MobileTransFn MobileTrans;
 static MobileTransExFn MobileTransEx;
 static MobileTransWFn MobileTransW;
 static LastOutputFn OneTransLastOutput;
+static LastOutputWFn OneTransLastOutputW;
 static VersionFn OneTransVersion;
 
 static const char *base_url;
@@ -105,6 +138,7 @@ static int load_library(void)
     MobileTransEx = (MobileTransExFn)GetProcAddress(Handle, "MobileTransEx");
     MobileTransW = (MobileTransWFn)GetProcAddress(Handle, "MobileTransW");
     OneTransLastOutput = (LastOutputFn)GetProcAddress(Handle, "OneTransLastOutput");
+    OneTransLastOutputW = (LastOutputWFn)GetProcAddress(Handle, "OneTransLastOutputW");
     OneTransVersion = (VersionFn)GetProcAddress(Handle, "OneTransVersion");
     return 1;
 }
@@ -450,9 +484,11 @@ static void mode_main(void)
     code = OneTransLastOutput(out, OUT_SIZE, &got);
     check(is(code, "000000") && got == needed && strlen(out) + 1 == needed && strstr(out, "SUCCESS"),
           "OneTransLastOutput returns the full output", code, out);
+    /* A failure keeps its own code when its output does not fit (issue 10 item 8, see
+     * docs/DECISIONS.md): 000105 here, no longer 000106; the NUL alone is written. */
     one[0] = 'Z';
     code = MobileTransEx("{}", one, 1, &needed);
-    check(is(code, "000106") && one[0] == '\0', "a 1-byte buffer gets an empty string", code, NULL);
+    check(is(code, "000105") && one[0] == '\0', "a 1-byte buffer gets an empty string", code, NULL);
 
     /* 8. Nothing listens: not delivered, safe to retry. */
     closed_url(url, sizeof url);
@@ -592,6 +628,43 @@ static void mode_timeout(void)
     free(out);
 }
 
+/* Issue 10 item 5 under code page 936: a GBK name whose bytes are also valid UTF-8 is read as
+ * GBK. The echo fault answers the request data as the portal decoded it: the stored output,
+ * read back in UTF-16 with OneTransLastOutputW, shows whether the portal got 叶倩 or Ҷٻ, and
+ * the narrow answer must be GBK (成功 in GBK, not in UTF-8). Genuine UTF-8 stays UTF-8. */
+static void acp936_ambiguous_names(char *in, char *out)
+{
+    static const struct {
+        const char *gbk, *label;
+        const wchar_t *wide;
+    } names[] = {
+        {YE_QIAN_GBK, "\xe5\x8f\xb6\xe5\x80\xa9 (D2B6 D9BB)", YE_QIAN_W},
+        {ZHEN_A_GBK, "\xe7\xa8\xb9\xe9\x98\xbf (F0A1 B0A2)", ZHEN_A_W},
+    };
+    static wchar_t wout[OUT_SIZE / 2];
+    char url[512], what[160], order[32];
+    url_for(url, sizeof url, "echo", PUSH_MSG);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(order, sizeof order, "ACP936-AMBIGUOUS-%u", (unsigned)i);
+        push_msg_input(in, 4096, url, order, names[i].gbk, APP_KEY);
+        check(valid_utf8(in), "the GBK request is valid UTF-8 too (the ambiguous case)", NULL, NULL);
+        const char *code = MobileTrans(in, out);
+        snprintf(what, sizeof what, "GBK %s that is valid UTF-8: answered in GBK", names[i].label);
+        check(is(code, "000000") && strstr(out, names[i].gbk) && strstr(out, OK_GBK) && !strstr(out, OK_UTF8),
+              what, code, out);
+        uint32_t len = 0;
+        const wchar_t *wcode = OneTransLastOutputW ? OneTransLastOutputW(wout, OUT_SIZE / 2, &len) : NULL;
+        snprintf(what, sizeof what, "GBK %s that is valid UTF-8: the portal received it as GBK", names[i].label);
+        check(wcode && wcscmp(wcode, L"000000") == 0 && wcsstr(wout, names[i].wide) && wcsstr(wout, L"\u6210\u529f"),
+              what, NULL, NULL);
+    }
+    push_msg_input(in, 4096, url, "ACP936-UTF8-2", MAIMAITI_UTF8, APP_KEY);
+    const char *code = MobileTrans(in, out);
+    check(is(code, "000000") && strstr(out, MAIMAITI_UTF8) && strstr(out, OK_UTF8),
+          "genuine UTF-8 (\xe4\xb9\xb0\xe4\xb9\xb0\xe6\x8f\x90\xc2\xb7\xe8\x89\xbe\xe5\x8a\x9b) stays UTF-8 under code page 936",
+          code, out);
+}
+
 static void mode_acp936(void)
 {
     char in[4096], url[512];
@@ -608,48 +681,250 @@ static void mode_acp936(void)
     code = MobileTrans(in, out);
     check(is(code, "000000") && strstr(out, NAME_UTF8) && strstr(out, OK_UTF8),
           "a UTF-8 caller still gets UTF-8 under code page 936", code, out);
+    acp936_ambiguous_names(in, out);
     free(out);
 }
 
-/* The parent: lays out "his 医保" beside this program and runs the copy there. */
-static void mode_folder(void)
-{
-    wchar_t here[MAX_PATH * 2], dir[MAX_PATH * 2], from[MAX_PATH * 2], to[MAX_PATH * 2];
-    wchar_t elsewhere[MAX_PATH * 2], cmd[2048];
-    module_dir(NULL, here, MAX_PATH * 2);
-    _snwprintf(dir, MAX_PATH * 2, L"%s" FOLDER L"\\", here);
-    _snwprintf(elsewhere, MAX_PATH * 2, L"%selsewhere\\", here);
-    CreateDirectoryW(dir, NULL);
-    CreateDirectoryW(elsewhere, NULL);
+/* --- mode codes (issue 10 items 2, 3, 4, 9) --------------------------------------------------- */
 
+/* Runs fn(arg) on a new thread (CreateThread) and joins it (WaitForSingleObject + CloseHandle). */
+static int run_thread(LPTHREAD_START_ROUTINE fn, void *arg)
+{
+    HANDLE t = CreateThread(NULL, 0, fn, arg, 0, NULL);
+    if (t == NULL)
+        return 0;
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+    return 1;
+}
+
+/* Items 2 and 3: what a portal code that is not the library's own becomes, narrow and wide. */
+static void codes_portal(char *out)
+{
+    static wchar_t win[4096], wout[OUT_SIZE / 2];
+    char in[4096], url[512];
+    const char *code;
+    const wchar_t *wcode;
+
+    /* The portal's own 000100 (外部接口存在问题): it received the request, outcome unknown. */
+    url_for(url, sizeof url, "upstream", PUSH_MSG);
+    push_msg_input(in, sizeof in, url, "UPSTREAM-1", NAME_UTF8, APP_KEY);
+    code = MobileTrans(in, out);
+    check(is(code, "000001") && strstr(out, "\"respCode\":\"000001\"") && strstr(out, UPSTREAM_UTF8),
+          "the portal's own 000100 gives 000001, its code and message in the output", code, out);
+    MultiByteToWideChar(CP_UTF8, 0, in, -1, win, 4096);
+    wcode = MobileTransW(win, wout);
+    check(wcode && wcscmp(wcode, L"000001") == 0 && wcsstr(wout, L"\"respCode\":\"000001\"") &&
+              wcsstr(wout, L"000100\uff1a\u5916\u90e8\u63a5\u53e3\u5b58\u5728\u95ee\u9898"),
+          "MobileTransW: the portal's own 000100 gives 000001", NULL, NULL);
+
+    /* An unsigned rejection whose respCode is "000000 " (a trailing space): never trimmed. */
+    url_for(url, sizeof url, "spacedcode", PUSH_MSG);
+    push_msg_input(in, sizeof in, url, "SPACED-1", NAME_UTF8, APP_KEY);
+    code = MobileTrans(in, out);
+    check(is(code, "000002") && strstr(out, "\"respCode\":\"000002\"") && strstr(out, "000000 "),
+          "a respCode \"000000 \" gives 000002 (malformed), never 000000", code, out);
+    MultiByteToWideChar(CP_UTF8, 0, in, -1, win, 4096);
+    wcode = MobileTransW(win, wout);
+    check(wcode && wcscmp(wcode, L"000002") == 0 && wcsstr(wout, L"\"respCode\":\"000002\""),
+          "MobileTransW: a respCode \"000000 \" gives 000002", NULL, NULL);
+}
+
+/* Item 4: OneTransLastOutput(W) on a thread that has made no call. Buffers full of 'A'; a
+ * large one gets the failure JSON, a small one (100 bytes / 50 units) is never written past. */
+struct fresh {
+    const char *code, *small_code;
+    const wchar_t *wcode, *wsmall_code;
+    uint32_t len, small_len, wlen, wsmall_len;
+    char out[4096], small[128];
+    wchar_t wout[2048], wsmall[64];
+};
+
+static DWORD WINAPI fresh_narrow(LPVOID arg)
+{
+    struct fresh *f = arg;
+    memset(f->out, 'A', sizeof f->out);
+    memset(f->small, 'A', sizeof f->small);
+    f->code = OneTransLastOutput(f->out, sizeof f->out, &f->len);
+    f->small_code = OneTransLastOutput(f->small, 100, &f->small_len);
+    return 0;
+}
+
+static DWORD WINAPI fresh_wide(LPVOID arg)
+{
+    struct fresh *f = arg;
+    wmemset(f->wout, L'A', sizeof f->wout / sizeof f->wout[0]);
+    wmemset(f->wsmall, L'A', sizeof f->wsmall / sizeof f->wsmall[0]);
+    f->wcode = OneTransLastOutputW(f->wout, sizeof f->wout / sizeof f->wout[0], &f->wlen);
+    f->wsmall_code = OneTransLastOutputW(f->wsmall, 50, &f->wsmall_len);
+    return 0;
+}
+
+static int all_bytes(const char *p, size_t n, char c)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != c)
+            return 0;
+    return 1;
+}
+
+static int all_units(const wchar_t *p, size_t n, wchar_t c)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != c)
+            return 0;
+    return 1;
+}
+
+static void codes_fresh_thread(void)
+{
+    static struct fresh f;
+    memset(&f, 0, sizeof f);
+    int ran = run_thread(fresh_narrow, &f);
+    int ended = ran && memchr(f.out, 0, sizeof f.out) != NULL;
+    check(ran && is(f.code, "000105") && ended && f.out[0] == '{' &&
+              strstr(f.out, "\"respCode\":\"000105\"") && f.len == strlen(f.out) + 1,
+          "OneTransLastOutput on a fresh thread: 000105 and a NUL-terminated failure JSON", f.code,
+          ended ? f.out : NULL);
+    check(ran && f.small_code != NULL && strcmp(f.small_code, "000000") != 0 && memchr(f.small, 0, 100) &&
+              all_bytes(f.small + 100, sizeof f.small - 100, 'A'),
+          "OneTransLastOutput on a fresh thread, 100-byte cap: not 000000, NUL written, nothing past the cap",
+          f.small_code, NULL);
+
+    if (OneTransLastOutputW == NULL)
+        return; /* failed in mode_codes */
+    ran = run_thread(fresh_wide, &f);
+    ended = ran && wmemchr(f.wout, 0, sizeof f.wout / sizeof f.wout[0]) != NULL;
+    check(ran && f.wcode && wcscmp(f.wcode, L"000105") == 0 && ended && f.wout[0] == L'{' &&
+              wcsstr(f.wout, L"\"respCode\":\"000105\"") && f.wlen == wcslen(f.wout) + 1,
+          "OneTransLastOutputW on a fresh thread: 000105 and a 0-terminated failure JSON", NULL, NULL);
+    check(ran && f.wsmall_code && wcscmp(f.wsmall_code, L"000000") != 0 && wmemchr(f.wsmall, 0, 50) &&
+              all_units(f.wsmall + 50, sizeof f.wsmall / sizeof f.wsmall[0] - 50, L'A'),
+          "OneTransLastOutputW on a fresh thread, 50-unit cap: not 000000, 0 written, nothing past the cap",
+          NULL, NULL);
+}
+
+/* Item 9: the code strings a thread got, read after the thread ended. The thread gets a
+ * portal code passed through (404404) and a library code (000105), from MobileTrans and from
+ * MobileTransW; it exits and is joined; then other threads call and allocate (so that freed
+ * memory would be reused) before the main thread reads the strings. */
+struct kept_codes {
+    const char *passed, *fixed;
+    const wchar_t *wpassed, *wfixed;
+};
+
+static DWORD WINAPI codes_worker(LPVOID arg)
+{
+    struct kept_codes *k = arg;
+    char in[4096], url[512];
+    wchar_t *win = malloc(4096 * sizeof *win), *wout = malloc(OUT_SIZE);
+    char *out = malloc(OUT_SIZE);
+    if (win && wout && out) {
+        url_for(url, sizeof url, NULL, UNKNOWN_PATH);
+        push_msg_input(in, sizeof in, url, "THREAD-EXIT-1", NAME_UTF8, APP_KEY);
+        k->passed = MobileTrans(in, out);
+        k->fixed = MobileTrans("{not json", out);
+        MultiByteToWideChar(CP_UTF8, 0, in, -1, win, 4096);
+        k->wpassed = MobileTransW(win, wout);
+        k->wfixed = MobileTransW(L"{not json", wout);
+    }
+    free(win);
+    free(wout);
+    free(out);
+    return 0;
+}
+
+/* Another thread's calls (other codes) and small allocations, after the first one ended. */
+static DWORD WINAPI churn_worker(LPVOID arg)
+{
+    char in[4096], url[512];
+    char *out = malloc(OUT_SIZE);
+    void *blocks[256];
+    (void)arg;
+    if (out) {
+        url_for(url, sizeof url, NULL, PUSH_MSG);
+        push_msg_input(in, sizeof in, url, "THREAD-EXIT-2", NAME_UTF8, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        MobileTrans(in, out);
+        MobileTransW(L"{\"data\":1}", (wchar_t *)out);
+    }
+    for (int i = 0; i < 256; i++) {
+        blocks[i] = malloc(16 + i % 64);
+        if (blocks[i])
+            memset(blocks[i], 'X', 16 + i % 64);
+    }
+    for (int i = 0; i < 256; i++)
+        free(blocks[i]);
+    free(out);
+    return 0;
+}
+
+static void codes_after_thread_exit(void)
+{
+    struct kept_codes k = {NULL, NULL, NULL, NULL};
+    int ran = run_thread(codes_worker, &k);
+    for (int i = 0; i < 4; i++)
+        ran &= run_thread(churn_worker, NULL);
+    check(ran, "the calling thread exited and was joined (WaitForSingleObject + CloseHandle)", NULL, NULL);
+    check(is(k.passed, "404404"), "MobileTrans: a passed-through portal code (404404) outlives its thread",
+          k.passed, NULL);
+    check(is(k.fixed, "000105"), "MobileTrans: a library code (000105) outlives its thread", k.fixed, NULL);
+    check(k.wpassed && wcscmp(k.wpassed, L"404404") == 0,
+          "MobileTransW: a passed-through portal code (404404) outlives its thread", NULL, NULL);
+    check(k.wfixed && wcscmp(k.wfixed, L"000105") == 0,
+          "MobileTransW: a library code (000105) outlives its thread", NULL, NULL);
+}
+
+static void mode_codes(void)
+{
+    char *out = malloc(OUT_SIZE);
+    check(OneTransLastOutputW != NULL, "GetProcAddress finds OneTransLastOutputW", NULL, NULL);
+    if (out == NULL || MobileTrans == NULL || MobileTransW == NULL || OneTransLastOutput == NULL)
+        return;
+    codes_fresh_thread(); /* first: no thread of this process has called yet */
+    codes_portal(out);
+    codes_after_thread_exit();
+    free(out);
+}
+
+/* Copies OneTrans.dll and this program from this program's folder into DIR (made if need be). */
+static BOOL copy_into(const wchar_t *here, const wchar_t *dir)
+{
+    wchar_t from[MAX_PATH * 2], to[MAX_PATH * 2];
+    CreateDirectoryW(dir, NULL);
     _snwprintf(from, MAX_PATH * 2, L"%sOneTrans.dll", here);
     _snwprintf(to, MAX_PATH * 2, L"%sOneTrans.dll", dir);
     BOOL ok = CopyFileW(from, to, FALSE);
     GetModuleFileNameW(NULL, from, MAX_PATH * 2);
     _snwprintf(to, MAX_PATH * 2, L"%sonetrans_test.exe", dir);
-    ok = ok && CopyFileW(from, to, FALSE);
-    check(ok, "OneTrans.dll and the client copied into \"his \xe5\x8c\xbb\xe4\xbf\x9d\"", NULL, NULL);
+    return ok && CopyFileW(from, to, FALSE);
+}
 
-    static const char ini[] = "; written by the test client\r\n[onetrans]\r\nlogDir = log\r\n"
-                              "logLevel = info\r\nreadTimeoutMs = 1500\r\n";
-    _snwprintf(to, MAX_PATH * 2, L"%sOneTrans.ini", dir);
-    HANDLE f = CreateFileW(to, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+/* Writes DIR\OneTrans.ini with exactly these bytes. */
+static BOOL write_ini(const wchar_t *dir, const char *bytes, size_t size)
+{
+    wchar_t path[MAX_PATH * 2];
+    _snwprintf(path, MAX_PATH * 2, L"%sOneTrans.ini", dir);
+    HANDLE f = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
     DWORD wrote = 0;
-    ok = f != INVALID_HANDLE_VALUE && WriteFile(f, ini, sizeof ini - 1, &wrote, NULL);
+    BOOL ok = f != INVALID_HANDLE_VALUE && WriteFile(f, bytes, (DWORD)size, &wrote, NULL) && wrote == size;
     if (f != INVALID_HANDLE_VALUE)
         CloseHandle(f);
-    check(ok, "OneTrans.ini written beside the copied DLL", NULL, NULL);
+    return ok;
+}
 
-    /* The copy runs from another working directory, so only the DLL's own path can lead the
-     * library to the INI and the log folder. */
-    _snwprintf(to, MAX_PATH * 2, L"%sonetrans_test.exe", dir);
-    _snwprintf(cmd, 2048, L"\"%s\" folder-child %hs", to, base_url);
+/* Runs DIR\onetrans_test.exe CHILD_MODE in the working directory ELSEWHERE (so only the DLL's
+ * own path can lead the library to its INI and log folder); returns whether it exited 0. */
+static BOOL run_copy(const wchar_t *dir, const wchar_t *elsewhere, const char *child_mode)
+{
+    wchar_t exe[MAX_PATH * 2], cmd[2048];
+    _snwprintf(exe, MAX_PATH * 2, L"%sonetrans_test.exe", dir);
+    _snwprintf(cmd, 2048, L"\"%s\" %hs %hs", exe, child_mode, base_url);
     STARTUPINFOW si;
     PROCESS_INFORMATION pi;
     memset(&si, 0, sizeof si);
     si.cb = sizeof si;
     fflush(stdout);
-    ok = CreateProcessW(to, cmd, NULL, NULL, TRUE, 0, NULL, elsewhere, &si, &pi);
+    BOOL ok = CreateProcessW(exe, cmd, NULL, NULL, TRUE, 0, NULL, elsewhere, &si, &pi);
     DWORD exit_code = 1;
     if (ok) {
         WaitForSingleObject(pi.hProcess, 120000);
@@ -657,13 +932,171 @@ static void mode_folder(void)
         CloseHandle(pi.hThread);
         CloseHandle(pi.hProcess);
     }
-    check(ok && exit_code == 0, "the copy in \"his \xe5\x8c\xbb\xe4\xbf\x9d\" passed its checks", NULL, NULL);
+    return ok && exit_code == 0;
+}
+
+/* The parent: lays out "his 医保" beside this program and runs the copy there. */
+static void mode_folder(void)
+{
+    wchar_t here[MAX_PATH * 2], dir[MAX_PATH * 2], elsewhere[MAX_PATH * 2], to[MAX_PATH * 2];
+    module_dir(NULL, here, MAX_PATH * 2);
+    _snwprintf(dir, MAX_PATH * 2, L"%s" FOLDER L"\\", here);
+    _snwprintf(elsewhere, MAX_PATH * 2, L"%selsewhere\\", here);
+    CreateDirectoryW(elsewhere, NULL);
+    check(copy_into(here, dir), "OneTrans.dll and the client copied into \"his \xe5\x8c\xbb\xe4\xbf\x9d\"", NULL, NULL);
+
+    static const char ini[] = "; written by the test client\r\n[onetrans]\r\nlogDir = log\r\n"
+                              "logLevel = info\r\nreadTimeoutMs = 1500\r\n";
+    check(write_ini(dir, ini, sizeof ini - 1), "OneTrans.ini written beside the copied DLL", NULL, NULL);
+
+    check(run_copy(dir, elsewhere, "folder-child"), "the copy in \"his \xe5\x8c\xbb\xe4\xbf\x9d\" passed its checks", NULL, NULL);
 
     static const char *const texts[] = {"code=000000", "code=000001"};
     check(log_has(dir, texts, 2), "the log file is in \"his \xe5\x8c\xbb\xe4\xbf\x9d\\log\" (logDir=log from the INI)", NULL,
           NULL);
     _snwprintf(to, MAX_PATH * 2, L"%slog", elsewhere);
     check(GetFileAttributesW(to) == INVALID_FILE_ATTRIBUTES, "no log folder in the working directory", NULL, NULL);
+}
+
+/* --- mode badini (issue 10 item 1) -------------------------------------------------------------- */
+
+#define CANARY_CAP 256     /* outBufSize = 256: the smallest accepted */
+#define CANARY_BYTES 16384 /* the canary after the caller's buffer */
+
+/* The parent: for each kind of bad OneTrans.ini, writes it beside a copy of the DLL in
+ * "his 医保 bad-ini" and runs the copy there (mode badini-child, a new process each time:
+ * the library reads its settings once per process). */
+static void mode_badini(void)
+{
+    static const char long_bad[] = "\xe8\xbf\x99\xe6\x98\xaf\xe4\xb8\x80\xe8\xa1\x8c\xe5\xbe\x88"
+                                   "\xe9\x95\xbf\xe7\x9a\x84\xe9\x94\x99\xe8\xaf\xaf\xe9\x85\x8d\xe7\xbd\xae";
+    static const char typo[] = "[onetrans]\r\noutBufSize = 256\r\nreadTimeOut = 5\r\n";
+    static char long_value[64 + 100 * sizeof long_bad], utf16[512];
+    wchar_t here[MAX_PATH * 2], dir[MAX_PATH * 2], elsewhere[MAX_PATH * 2], wide[128];
+
+    /* A bad value quoted in the message: 100 times 这是一行很长的错误配置 (3,300 bytes). */
+    char *p = long_value + sprintf(long_value, "[onetrans]\r\noutBufSize = 256\r\nreadTimeoutMs = ");
+    for (int i = 0; i < 100; i++)
+        p += sprintf(p, "%s", long_bad);
+    p += sprintf(p, "\r\n");
+    /* Notepad's "Unicode": UTF-16-LE with a byte-order mark, the same typo. */
+    int units = MultiByteToWideChar(CP_UTF8, 0, typo, -1, wide, 128) - 1;
+    utf16[0] = (char)0xFF;
+    utf16[1] = (char)0xFE;
+    for (int i = 0; i < units; i++) {
+        utf16[2 + 2 * i] = (char)(wide[i] & 0xFF);
+        utf16[3 + 2 * i] = (char)(wide[i] >> 8);
+    }
+    const struct {
+        const char *name, *bytes;
+        size_t size;
+    } inis[] = {
+        {"outBufSize = 256 and a typo key (readTimeOut = 5)", typo, sizeof typo - 1},
+        {"outBufSize = 256 and a 3,300-byte bad value", long_value, (size_t)(p - long_value)},
+        {"outBufSize misspelt (outBufSise = 256)", "[onetrans]\r\noutBufSise = 256\r\n", 0},
+        {"outBufSize not a number (256 bytes)", "[onetrans]\r\noutBufSize = 256 bytes\r\n", 0},
+        {"outBufSize = 256 and a GBK key (\xe6\x97\xa5\xe5\xbf\x97 = 1, Notepad's ANSI)",
+         "[onetrans]\r\noutBufSize = 256\r\n\xc8\xd5\xd6\xbe = 1\r\n", 0},
+        {"UTF-16 with a BOM (Notepad's Unicode), a typo key", utf16, 2 + 2 * (size_t)units},
+    };
+
+    module_dir(NULL, here, MAX_PATH * 2);
+    _snwprintf(dir, MAX_PATH * 2, L"%s" BAD_INI_FOLDER L"\\", here);
+    _snwprintf(elsewhere, MAX_PATH * 2, L"%selsewhere\\", here);
+    CreateDirectoryW(elsewhere, NULL);
+    BOOL ok = copy_into(here, dir);
+    check(ok, "OneTrans.dll and the client copied into \"his \xe5\x8c\xbb\xe4\xbf\x9d bad-ini\"", NULL, NULL);
+    if (!ok)
+        return;
+    for (size_t i = 0; i < sizeof inis / sizeof inis[0]; i++) {
+        char what[256];
+        size_t size = inis[i].size ? inis[i].size : strlen(inis[i].bytes);
+        printf("     OneTrans.ini: %s\n", inis[i].name);
+        snprintf(what, sizeof what, "bad OneTrans.ini, %s: 000105, the canary after 256 bytes intact", inis[i].name);
+        check(write_ini(dir, inis[i].bytes, size) && run_copy(dir, elsewhere, "badini-child"), what, NULL, NULL);
+    }
+}
+
+/* The child: MobileTrans into 256 bytes and MobileTransW into 128 UTF-16 units (outBufSize
+ * bytes), each followed by a canary that must survive; the answer is 000105 (nothing is sent:
+ * the address is a closed port anyway). */
+static void mode_badini_child(void)
+{
+    char in[4096], url[512];
+    unsigned char *buf = malloc(CANARY_CAP + CANARY_BYTES);
+    uint16_t *wbuf = malloc(CANARY_CAP + 2 * CANARY_BYTES);
+    wchar_t win[4096];
+    if (buf == NULL || wbuf == NULL || MobileTrans == NULL || MobileTransW == NULL)
+        return;
+    closed_url(url, sizeof url);
+    push_msg_input(in, sizeof in, url, "CANARY-1", NAME_UTF8, APP_KEY);
+
+    memset(buf, 0xA5, CANARY_CAP + CANARY_BYTES);
+    const char *code = MobileTrans(in, (char *)buf);
+    size_t touched = 0;
+    for (size_t i = CANARY_CAP; i < CANARY_CAP + CANARY_BYTES; i++)
+        touched += buf[i] != 0xA5;
+    const unsigned char *nul = memchr(buf, 0, CANARY_CAP);
+    printf("     MobileTrans: %u canary bytes overwritten, output %s\n", (unsigned)touched,
+           nul ? (const char *)buf : "(not terminated within 256 bytes)");
+    check(is(code, "000105") && touched == 0 && nul != NULL &&
+              (nul == buf || strstr((const char *)buf, "\"respCode\":\"000105\"")),
+          "MobileTrans into a 256-byte buffer: 000105, NUL within it, the canary intact", code, NULL);
+
+    MultiByteToWideChar(CP_UTF8, 0, in, -1, win, 4096);
+    for (size_t i = 0; i < CANARY_CAP / 2 + CANARY_BYTES; i++)
+        wbuf[i] = 0xA5A5;
+    const wchar_t *wcode = MobileTransW(win, (wchar_t *)wbuf);
+    touched = 0;
+    for (size_t i = CANARY_CAP / 2; i < CANARY_CAP / 2 + CANARY_BYTES; i++)
+        touched += wbuf[i] != 0xA5A5;
+    const wchar_t *wnul = wmemchr((const wchar_t *)wbuf, 0, CANARY_CAP / 2);
+    printf("     MobileTransW: %u canary units overwritten\n", (unsigned)touched);
+    check(wcode && wcscmp(wcode, L"000105") == 0 && touched == 0 && wnul != NULL &&
+              (wnul == (const wchar_t *)wbuf || wcsstr((const wchar_t *)wbuf, L"\"respCode\":\"000105\"")),
+          "MobileTransW into 128 units: 000105, 0 within them, the canary intact", NULL, NULL);
+    free(buf);
+    free(wbuf);
+}
+
+/* --- mode unload (issue 10 item 6) -------------------------------------------------------------- */
+
+/* Run by test.sh in a network namespace whose resolver (127.0.0.1:53) reads queries and never
+ * answers, with ONETRANS_CONNECT_TIMEOUT_MS=1000. The call gives up on the lookup after about
+ * a second and returns, while the lookup's thread stays in getaddrinfo (the system resolver
+ * gives up about 10 s later). FreeLibrary at once; if the library were unmapped under that
+ * thread, it would return into freed code within the 15 s this process then waits. */
+static void mode_unload(void)
+{
+    char in[4096], env[32] = "";
+    char *out = malloc(OUT_SIZE);
+    if (out == NULL || MobileTrans == NULL)
+        return;
+    GetEnvironmentVariableA("ONETRANS_CONNECT_TIMEOUT_MS", env, sizeof env);
+    check(strcmp(env, "1000") == 0, "ONETRANS_CONNECT_TIMEOUT_MS=1000 is set", env, NULL);
+    push_msg_input(in, sizeof in, "http://onetrans-fault-matrix.invalid:9" PUSH_MSG, "UNLOAD-1", NAME_UTF8, APP_KEY);
+    DWORD start = GetTickCount();
+    const char *code = MobileTrans(in, out);
+    DWORD ms = GetTickCount() - start;
+    printf("     the call returned after %lu ms\n", (unsigned long)ms);
+    check(is(code, "000100") && strstr(out, "DNS lookup timed out") && ms < 9000,
+          "a host name whose resolver never answers: 000100 (DNS lookup timed out), well before the resolver gives up",
+          code, out);
+    check(FreeLibrary(Handle), "FreeLibrary right after the call", NULL, NULL);
+    Handle = NULL;
+    MobileTrans = NULL;
+    printf("     after FreeLibrary OneTrans.dll is %s; waiting 15 s\n",
+           GetModuleHandleA("OneTrans.dll") ? "still mapped (the lookup thread holds it)" : "unmapped");
+    fflush(stdout);
+    for (int i = 0; i < 15; i++)
+        Sleep(1000);
+    check(1, "the process lives on 15 s after FreeLibrary (the lookup thread ended safely)", NULL, NULL);
+    check(load_library() && MobileTrans != NULL, "LoadLibrary(\"OneTrans.dll\") again", NULL, NULL);
+    if (MobileTrans == NULL)
+        return;
+    code = MobileTrans("{not json", out);
+    check(is(code, "000105"), "the library loaded again answers a call", code, out);
+    free(out);
 }
 
 /* The child, in "his 医保": its DLL is the copy there, and the INI there is in force. */
@@ -699,7 +1132,7 @@ static void mode_folder_child(void)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s main|timeout|acp936|folder|panic PORTAL_BASE_URL\n", argv[0]);
+        fprintf(stderr, "usage: %s main|timeout|acp936|codes|folder|badini|panic|unload PORTAL_BASE_URL\n", argv[0]);
         return 2;
     }
     const char *mode = argv[1];
@@ -711,6 +1144,8 @@ int main(int argc, char **argv)
         mode_folder();
     } else if (strcmp(mode, "panic") == 0) {
         mode_panic();
+    } else if (strcmp(mode, "badini") == 0) {
+        mode_badini();
     } else if (!load_library()) {
         failed++;
     } else if (strcmp(mode, "main") == 0) {
@@ -719,8 +1154,14 @@ int main(int argc, char **argv)
         mode_timeout();
     } else if (strcmp(mode, "acp936") == 0) {
         mode_acp936();
+    } else if (strcmp(mode, "codes") == 0) {
+        mode_codes();
+    } else if (strcmp(mode, "unload") == 0) {
+        mode_unload();
     } else if (strcmp(mode, "folder-child") == 0) {
         mode_folder_child();
+    } else if (strcmp(mode, "badini-child") == 0) {
+        mode_badini_child();
     } else {
         fprintf(stderr, "unknown mode %s\n", mode);
         return 2;

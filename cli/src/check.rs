@@ -11,9 +11,13 @@ use onetrans::clock::{self, ChinaTime};
 use onetrans::config::{self, Config};
 use onetrans::input::{self, CallInput};
 use onetrans::json::{self, Value};
+use onetrans::runtime;
+use onetrans::url::HttpUrl;
 
 use crate::common::{self, CliError, CliResult};
 use crate::tls;
+
+mod sm2_keys;
 
 /// Clock differences above this many seconds are a warning...
 const CLOCK_WARN_SECS: i64 = 60;
@@ -87,40 +91,19 @@ struct Target {
     port: u16,
 }
 
+/// Splits `serverAddr` or `proxy` with the library's URL parser ([`onetrans::url`]), the one its
+/// input check and its HTTP client use.
 fn target(url: &str) -> Option<Target> {
-    let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
-        (true, r)
-    } else {
-        (false, url.strip_prefix("http://")?)
-    };
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
-    let default_port = if https { 443 } else { 80 };
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (host, after) = v6.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().ok()?,
-            None if after.is_empty() => default_port,
-            None => return None,
-        };
-        (host, port)
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse().ok()?),
-            None => (authority, default_port),
-        }
-    };
-    if host.is_empty() {
-        return None;
-    }
+    let url = HttpUrl::parse(url)?;
     Some(Target {
-        https,
-        host: host.to_owned(),
-        port,
+        https: url.https(),
+        host: url.host().to_owned(),
+        port: url.port(),
     })
 }
 
-pub fn run(source: &str, do_call: bool) -> CliResult {
+/// `expect_pub`: for SM2 inputs, the institution's public key as the portal registered it.
+pub fn run(source: &str, do_call: bool, expect_pub: Option<&str>) -> CliResult {
     let (text, charset) = common::read_text(source)?;
     println!(
         "onetrans 对接自检 / self-check (onetrans {})",
@@ -130,13 +113,33 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
     let mut report = Report::default();
 
     // The library's settings, as `MobileTrans` would load them.
-    let (config, config_error) = match config::get() {
+    let (config, config_error) = match runtime::config() {
         Ok(c) => (c.clone(), None),
         Err(e) => (Config::default(), Some(e.message.clone())),
     };
 
-    // 1. The input.
-    let parsed = match input::parse(&text) {
+    // 1. The input (and the settings in effect).
+    let parsed = step_input(&mut report, &text, charset, &config, config_error);
+    // The SM2 keys, also when the input was refused (a bad key is one reason it may be).
+    sm2_keys::step(&mut report, &text, expect_pub);
+    let Some(parsed) = parsed else {
+        return summary(&report);
+    };
+    // 2. DNS, 3. TCP, 4. TLS, 5. the real call, 6. the clock.
+    step_network(&mut report, &parsed, &text, &config, do_call);
+    summary(&report)
+}
+
+/// The input, the configuration in effect and the settings' verdict; `None` (after a failed
+/// step) when the input is refused, as `MobileTrans` would refuse it.
+fn step_input(
+    report: &mut Report,
+    text: &str,
+    charset: Charset,
+    config: &Config,
+    config_error: Option<String>,
+) -> Option<CallInput> {
+    let parsed = match input::parse(text) {
         Ok(parsed) => parsed,
         Err(e) => {
             report.step(
@@ -146,11 +149,11 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
                 std::slice::from_ref(&e.message),
                 "按提示修改入参 JSON；MobileTrans 会以 000105 拒绝它，请求不会发出 (fix the input JSON; MobileTrans refuses it with 000105 and sends nothing)",
             );
-            return summary(&report);
+            return None;
         }
     };
-    print_config(&parsed, &config);
-    step_settings(&mut report, &config, config_error.as_deref());
+    print_config(&parsed, config);
+    step_settings(report, config, config_error.as_deref());
     let fields = parsed.business.as_object().map_or(0, |m| m.len());
     let note = match charset {
         Charset::Utf8 => String::new(),
@@ -164,10 +167,21 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
         "",
     );
     if let Some(ts) = &parsed.timestamp {
-        check_fixed_timestamp(&mut report, ts);
+        check_fixed_timestamp(report, ts);
     }
+    Some(parsed)
+}
 
-    // 2. DNS and 3. TCP, to the portal or to the configured proxy.
+/// The network steps, to the portal or through the configured proxy: DNS and TCP to the first
+/// hop, TLS to the portal, the real call and the clock. A failed step skips the ones that
+/// depend on it.
+fn step_network(
+    report: &mut Report,
+    parsed: &CallInput,
+    text: &str,
+    config: &Config,
+    do_call: bool,
+) {
     let Some(portal) = target(&parsed.server_addr) else {
         report.step(
             Verdict::Failed,
@@ -176,29 +190,28 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
             std::slice::from_ref(&parsed.server_addr),
             "serverAddr 应为 http(s)://主机:端口/接口路径 (serverAddr must be http(s)://host:port/path)",
         );
-        return summary(&report);
+        return;
     };
-    let proxy = config.proxy.as_deref().and_then(target);
+    let proxy = config.transport.proxy.as_deref().and_then(target);
     let (first_hop, hop_name) = match &proxy {
         Some(p) => (p, "代理 / proxy"),
         None => (&portal, "门户 / portal"),
     };
-    let Some(addrs) = step_dns(&mut report, first_hop, hop_name) else {
-        skip_network(&mut report, &portal, do_call, "DNS 失败 / DNS failed");
-        return summary(&report);
+    let Some(addrs) = step_dns(report, first_hop, hop_name) else {
+        skip_network(report, &portal, do_call, "DNS 失败 / DNS failed");
+        return;
     };
     let Some(addr) = step_tcp(
-        &mut report,
+        report,
         first_hop,
         hop_name,
         &addrs,
-        config.connect_timeout,
+        config.transport.connect_timeout,
     ) else {
-        skip_network(&mut report, &portal, do_call, "TCP 不通 / TCP failed");
-        return summary(&report);
+        skip_network(report, &portal, do_call, "TCP 不通 / TCP failed");
+        return;
     };
 
-    // 4. TLS.
     if !portal.https {
         report.skip("TLS", "http:// 地址，不使用 TLS / plain http, no TLS");
     } else if proxy.is_some() {
@@ -207,18 +220,16 @@ pub fn run(source: &str, do_call: bool) -> CliResult {
             "经代理连接，由下一步的真实调用检验 / through the proxy: the real call below tests it",
         );
     } else {
-        step_tls(&mut report, &portal, addr, &config);
+        step_tls(report, &portal, addr, config);
     }
 
-    // 5. The real call, 6. the clock.
     let mut portal_time = None;
     if do_call {
-        portal_time = step_call(&mut report, &text);
+        portal_time = step_call(report, text);
     } else {
         report.skip("接口应答 / the path answers", "--no-call");
     }
-    step_clock(&mut report, &parsed.server_addr, &config, portal_time);
-    summary(&report)
+    step_clock(report, &parsed.server_addr, config, portal_time);
 }
 
 /// The configuration in effect: the caller's connection keys and the library's settings (from
@@ -251,10 +262,13 @@ fn print_config(input: &CallInput, config: &Config) {
         ),
     };
     println!(" 动态库设置 / the library's settings: {source}");
-    row("connectTimeoutMs", &config.connect_timeout.as_millis());
-    row("readTimeoutMs", &config.read_timeout.as_millis());
+    row(
+        "connectTimeoutMs",
+        &config.transport.connect_timeout.as_millis(),
+    );
+    row("readTimeoutMs", &config.transport.read_timeout.as_millis());
     row("outBufSize", &config.out_buf_size);
-    row("maxResponseBytes", &config.max_response_bytes);
+    row("maxResponseBytes", &config.transport.max_response_bytes);
     row("charset", &format!("{:?}", config.charset));
     let path_or_none = |p: &Option<std::path::PathBuf>| {
         p.as_ref()
@@ -266,12 +280,13 @@ fn print_config(input: &CallInput, config: &Config) {
     row(
         "proxy",
         &config
+            .transport
             .proxy
             .as_deref()
             .map_or_else(|| none.to_owned(), mask_proxy),
     );
-    row("caFile", &path_or_none(&config.ca_file));
-    row("insecureSkipVerify", &config.insecure_skip_verify);
+    row("caFile", &path_or_none(&config.transport.ca_file));
+    row("insecureSkipVerify", &config.transport.insecure_skip_verify);
     println!();
 }
 
@@ -300,7 +315,7 @@ fn step_settings(report: &mut Report, config: &Config, error: Option<&str>) {
             &[message.to_owned()],
             "修改配置文件或环境变量中的这一项；在修好之前每次调用都返回 000105 (fix that setting; until then every call returns 000105)",
         );
-    } else if config.insecure_skip_verify {
+    } else if config.transport.insecure_skip_verify {
         report.step(
             Verdict::Warning,
             title,
@@ -450,8 +465,8 @@ fn step_tls(report: &mut Report, target: &Target, addr: SocketAddr, config: &Con
     let probe = tls::probe(
         addr,
         &target.host,
-        config.connect_timeout,
-        config.ca_file.as_deref(),
+        config.transport.connect_timeout,
+        config.transport.ca_file.as_deref(),
     );
     let mut details = Vec::new();
     if !probe.trust.is_empty() {
@@ -468,7 +483,7 @@ fn step_tls(report: &mut Report, target: &Target, addr: SocketAddr, config: &Con
     }
     if let Some(failure) = probe.failure {
         details.insert(0, failure.detail.clone());
-        if config.insecure_skip_verify && !probe.chain.is_empty() {
+        if config.transport.insecure_skip_verify && !probe.chain.is_empty() {
             let hint = format!("insecureSkipVerify=true，动态库仍会连接，但这只能用于测试；{} (the library connects anyway because verification is off: test environments only)", failure.hint);
             report.step(Verdict::Warning, title, &failure.kind, &details, &hint);
         } else {
@@ -688,7 +703,7 @@ fn describe_offset(off: i64, other_zh: &str, other_en: &str) -> String {
 /// The portal's time from the `Date` header of a plain `HEAD` request to `serverAddr` (nothing
 /// is posted): (portal, local at the middle of the request, source).
 fn date_header(url: &str, config: &Config) -> Option<(i64, i64, &'static str)> {
-    let proxy = match &config.proxy {
+    let proxy = match &config.transport.proxy {
         Some(p) => Some(ureq::Proxy::new(p).ok()?),
         None => None,
     };
@@ -702,7 +717,9 @@ fn date_header(url: &str, config: &Config) -> Option<(i64, i64, &'static str)> {
         .http_status_as_error(false)
         .max_redirects(0)
         .proxy(proxy)
-        .timeout_global(Some(config.connect_timeout + Duration::from_secs(5)))
+        .timeout_global(Some(
+            config.transport.connect_timeout + Duration::from_secs(5),
+        ))
         .build();
     let agent = ureq::Agent::new_with_config(agent_config);
     let before = clock::now().unix();

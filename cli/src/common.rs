@@ -69,8 +69,12 @@ pub fn decode_text(bytes: &[u8]) -> CliResult<(String, Charset)> {
 /// As [`decode_text`], failing with the library's error (`000105`).
 pub fn decode_input(bytes: &[u8]) -> Result<(String, Charset), onetrans::error::Error> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let setting = onetrans::config::get().map_or(CharsetSetting::Auto, |c| c.charset);
-    charset::decode_input(bytes, setting, Charset::Utf8).map(|(text, cs)| (text.into_owned(), cs))
+    let setting = onetrans::runtime::config().map_or(CharsetSetting::Auto, |c| c.charset);
+    let request = charset::decode_request(bytes, setting, Charset::Utf8)?;
+    if request.ignored_tail > 0 {
+        onetrans::runtime::note_ignored_tail(request.ignored_tail);
+    }
+    Ok((request.text.into_owned(), request.charset))
 }
 
 /// Reads and decodes an input file (or `-`).
@@ -92,8 +96,8 @@ pub fn mask(secret: &str) -> String {
     format!("{head}****{tail}")
 }
 
-/// The caller's input JSON with `data.appKey` masked, indented; the text as it is when it is
-/// not JSON.
+/// The caller's input JSON with `data.appKey` masked and `data.clientPrvKey` (the SM2
+/// private key) hidden, indented; the text as it is when it is not JSON.
 pub fn masked_input(text: &str) -> String {
     let Ok(mut value) = json::parse(text) else {
         return text.to_owned();
@@ -102,6 +106,10 @@ pub fn masked_input(text: &str) -> String {
         if let Some(Value::Object(data)) = root.get_mut("data") {
             if let Some(Value::String(key)) = data.get_mut("appKey") {
                 *key = mask(key);
+            }
+            // Not even a head and tail of a private key: "****".
+            if let Some(Value::String(key)) = data.get_mut("clientPrvKey") {
+                *key = "****".to_owned();
             }
         }
     }
@@ -196,5 +204,16 @@ mod tests {
         );
         assert!(shown.contains("1.5e3"), "{shown}");
         assert!(!shown.contains("St72fYdfk6ph"));
+    }
+
+    #[test]
+    fn hides_the_sm2_private_key() {
+        let shown = masked_input(
+            r#"{"data":{"clientPrvKey":"AFA3F4908938DFE9BD560A23E7160ECEB0579FCBD526803CB02E56643EA0E1B0","serverPubKey":"04AB"}}"#,
+        );
+        assert!(!shown.contains("AFA3F49"), "{shown}");
+        assert!(!shown.contains("6643EA0E1B0"), "{shown}");
+        assert!(shown.contains("\"clientPrvKey\": \"****\""), "{shown}");
+        assert!(shown.contains("04AB"), "{shown}");
     }
 }

@@ -168,21 +168,6 @@ fn sm2_push_msg_input(url: &str, client: &PrivateKey, server: &PublicKey) -> Str
     json::compact(&value)
 }
 
-/// The input with `data.clientPrvKey` replaced by a note, for showing it.
-fn without_private_key(input: &str) -> String {
-    let Ok(mut value) = json::parse(input) else {
-        return input.to_owned();
-    };
-    if let Value::Object(root) = &mut value {
-        if let Some(Value::Object(data)) = root.get_mut("data") {
-            if let Some(key) = data.get_mut("clientPrvKey") {
-                *key = "（私钥不显示 / the private key is not shown）".into();
-            }
-        }
-    }
-    json::compact(&value)
-}
-
 fn rule(title: &str) {
     let line = "=".repeat(78);
     println!();
@@ -227,7 +212,7 @@ impl Demo<'_> {
         self.steps += 1;
         rule(&format!("{}/{} {title}", self.steps, self.total));
         println!("-- 入参（appKey 已遮盖） / input (appKey masked) --");
-        println!("{}", common::masked_input(&without_private_key(input)));
+        println!("{}", common::masked_input(input));
         self.portal.clear_received();
         let (code, output) = self.lib.call(input);
         print_received(&self.portal.received());

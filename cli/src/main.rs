@@ -7,6 +7,7 @@ mod call_cmd;
 mod check;
 mod common;
 mod demo;
+mod keygen;
 mod tls;
 mod tools;
 
@@ -44,8 +45,22 @@ enum Command {
     ///
     /// Note: sends the input to the portal as one real request (--no-call to skip that step).
     Check(CheckArgs),
-    /// 计算签名原文与 signData（与门户抓包对比） / compute the sign text and signData of an envelope.
+    /// 计算签名原文与 signData（与门户抓包对比）；SM2 时签名或验签 / compute the sign text and signData of an envelope; for SM2, sign or verify.
+    ///
+    /// SM3（默认）：与报文中的 signData 逐字比对。SM2（报文 signType 为 SM2，或给出 --prv/--verify/--pub）：
+    /// 用私钥签名，--verify 验证抓包中的签名（无效时退出码为 1）。
+    ///
+    /// SM3 (the default): compared with the envelope's signData. SM2 (the envelope's signType is
+    /// SM2, or --prv/--verify/--pub is given): signs with the private key; --verify checks a
+    /// captured signature (exit code 1 when invalid).
     Sign(tools::SignArgs),
+    /// 生成 SM2 密钥对并以协议第 11 节的全部格式输出，说明哪一半填到哪里 / make an SM2 key pair and print it in every format of spec section 11.
+    ///
+    /// 私钥填入医院 OneTrans.ini 的 clientPrvKey；公钥交给门户运营方登记；门户的公钥填 serverPubKey。
+    ///
+    /// The private key goes into clientPrvKey of the hospital's OneTrans.ini; the public key to
+    /// the portal operator; the portal's own public key into serverPubKey.
+    Keygen(keygen::KeygenArgs),
     /// 用数据密钥加密明文，输出 encData / encrypt a plain text into encData.
     Encrypt(tools::EncryptArgs),
     /// 解密 encData，输出明文 / decrypt an encData into its plain text.
@@ -82,6 +97,9 @@ struct CheckArgs {
     /// 不发送真实请求（跳过"接口应答"一步） / do not send the real request (skips the "path answers" step)
     #[arg(long)]
     no_call: bool,
+    /// SM2：门户登记的机构公钥（文本或 @PEM文件），检查 clientPrvKey 的公钥是否与之一致 / SM2: the institution's public key as the portal registered it (text or @FILE): checks that clientPrvKey's public half is this one
+    #[arg(long, value_name = "KEY")]
+    expect_pub: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -106,11 +124,12 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Call(a) => call_cmd::run(&a.input, a.compact, a.wire),
-        Command::Check(a) => check::run(&a.input, !a.no_call),
+        Command::Check(a) => check::run(&a.input, !a.no_call, a.expect_pub.as_deref()),
         Command::Sign(a) => tools::sign(&a),
         Command::Encrypt(a) => tools::encrypt(&a),
         Command::Decrypt(a) => tools::decrypt(&a),
         Command::Key(a) => tools::key(&a),
+        Command::Keygen(a) => keygen::run(&a),
         Command::Demo(a) => demo::run(&a.lib),
     };
     match result {

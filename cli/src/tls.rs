@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use onetrans::clock::ChinaTime;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
@@ -201,19 +200,23 @@ pub fn probe(addr: SocketAddr, host: &str, timeout: Duration, ca_file: Option<&P
     report
 }
 
-/// The verifier over the library's roots, and a line saying where they came from.
+/// The verifier over the library's roots ([`onetrans::transport::trusted_roots`], the very
+/// certificates its HTTPS connections trust), and a line saying where they came from.
 fn recorder(ca_file: Option<&Path>) -> Result<(Arc<Recorder>, String), String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let trusted = onetrans::transport::trusted_roots(ca_file).map_err(|e| e.message)?;
+    let from_system = onetrans::transport::system_roots().len().min(trusted.len());
+    let der = |certs: &[ureq::tls::Certificate<'static>]| -> Vec<CertificateDer<'static>> {
+        certs
+            .iter()
+            .map(|c| CertificateDer::from(c.der().to_vec()))
+            .collect()
+    };
     let mut roots = RootCertStore::empty();
-    let (system, _) =
-        roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    let (system, _) = roots.add_parsable_certificates(der(&trusted[..from_system]));
     let mut trust = format!("系统证书库 {system} 个 / {system} system roots");
     if let Some(path) = ca_file {
-        let pem = std::fs::read(path).map_err(|e| format!("caFile {}: {e}", path.display()))?;
-        let certs = CertificateDer::pem_slice_iter(&pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("caFile {}: {e}", path.display()))?;
-        let (added, _) = roots.add_parsable_certificates(certs);
+        let (added, _) = roots.add_parsable_certificates(der(&trusted[from_system..]));
         if added == 0 {
             return Err(format!(
                 "caFile {} 中没有可用的证书 / no usable certificate in it",

@@ -108,7 +108,10 @@ fn the_demo_runs_every_step_with_the_expected_code() {
         out.contains("\"signType\":\"SM2\""),
         "the SM2 step's envelope: {out}"
     );
-    assert!(out.contains("the private key is not shown"), "{out}");
+    assert!(
+        out.contains("\"clientPrvKey\": \"****\""),
+        "the private key is not shown: {out}"
+    );
     assert!(out.contains("\"response\": \"SUCCESS\""), "{out}");
     assert!(
         out.contains("不可重复核销") || out.contains("\"code\": -2"),

@@ -143,74 +143,88 @@ impl Gateway {
 
     /// Runs checks 1 to 8 on a request for `path` with `body`, at portal time `now`.
     pub fn process(&self, path: &str, body: &[u8], now: ChinaTime, handler: Handler) -> Verdict {
-        let as_object = || match json::parse_bytes(body) {
-            Ok(Value::Object(map)) => Some(map),
-            _ => None,
-        };
+        match self.check(path, body, now) {
+            Ok((envelope, app, request)) => self.accept(path, envelope, app, request, now, handler),
+            Err(rejection) => *rejection,
+        }
+    }
+
+    /// Checks 1 to 7, in order: the envelope, the app that sent it and the opened request when
+    /// every check passes, else the rejection of the first that failed.
+    fn check(
+        &self,
+        path: &str,
+        body: &[u8],
+        now: ChinaTime,
+    ) -> Result<(Map, &App, OpenedRequest), Rejection> {
         // 1. The envelope.
-        let envelope = match protocol::parse_request_envelope(body) {
-            Ok(envelope) => envelope,
-            Err(e) => return Verdict::rejected(e.code(), &e.message, as_object()),
-        };
-        let text = |name: &str| {
-            envelope
-                .get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let envelope = protocol::parse_request_envelope(body).map_err(|e| {
+            let as_object = match json::parse_bytes(body) {
+                Ok(Value::Object(map)) => Some(map),
+                _ => None,
+            };
+            Box::new(Verdict::rejected(e.code(), &e.message, as_object))
+        })?;
+        let app = self.admit(path, &envelope, now)?;
+        let request = open(&envelope, app)?;
+        self.check_nonce(&envelope, &request, now)?;
+        Ok((envelope, app, request))
+    }
+
+    /// Checks 2 to 4: the path, the appId (its app), the timestamp.
+    fn admit(&self, path: &str, envelope: &Map, now: ChinaTime) -> Result<&App, Rejection> {
         // 2. The path.
         if !business::is_known_path(path) {
             let msg = format!("{}: {path}", messages::UNKNOWN_PATH);
-            return Verdict::rejected(codes::UNKNOWN_PATH, &msg, Some(envelope));
+            return Err(reject(codes::UNKNOWN_PATH, &msg, envelope));
         }
         // 3. The appId.
-        let app_id = text("appId");
-        let Some(app) = self.apps.get(&app_id) else {
-            return Verdict::rejected(UNKNOWN_APP, messages::UNKNOWN_APP, Some(envelope));
+        let Some(app) = self.apps.get(member(envelope, "appId")) else {
+            return Err(reject(UNKNOWN_APP, messages::UNKNOWN_APP, envelope));
         };
         // 4. The timestamp.
-        let timestamp = text("timestamp");
-        if let Err(msg) = check_timestamp(&timestamp, now) {
-            return Verdict::rejected(codes::REPLAY, &msg, Some(envelope));
+        if let Err(msg) = check_timestamp(member(envelope, "timestamp"), now) {
+            return Err(reject(codes::REPLAY, &msg, envelope));
         }
-        // 5 and 6. The signature and the data, their hex upper-case as the spec writes it.
-        if text("signType").eq_ignore_ascii_case("SM3") && is_lower_case_hex(&text("signData")) {
-            return Verdict::rejected(codes::SIGNATURE, messages::LOWER_CASE_SIGN, Some(envelope));
-        }
-        let signing = match request_signing(app, &text("signType")) {
-            Ok(signing) => signing,
-            Err(msg) => return Verdict::rejected(codes::SIGNATURE, msg, Some(envelope)),
-        };
-        let request = match protocol::open_request_with(
-            envelope.clone(),
-            &app.data_key,
-            &app.app_key,
-            &signing,
-        ) {
-            Ok(request) => request,
-            Err(e) => return Verdict::rejected(e.code(), &e.message, Some(envelope)),
-        };
-        if is_lower_case_hex(&text("encData")) {
-            return Verdict::rejected(codes::DECRYPT, messages::LOWER_CASE_ENC, Some(envelope));
-        }
-        // 7. The nonce, remembered only once the request is known to be genuine.
-        let nonce = text("nonceStr");
+        Ok(app)
+    }
+
+    /// Check 7: the nonce, remembered only once the request is known to be genuine.
+    fn check_nonce(
+        &self,
+        envelope: &Map,
+        request: &OpenedRequest,
+        now: ChinaTime,
+    ) -> Result<(), Rejection> {
+        let nonce = member(envelope, "nonceStr");
         let fresh = self
             .replay
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .check_and_record(&app_id, &nonce, now.unix());
-        if !fresh {
-            let msg = format!(
-                "{} (nonceStr {nonce} 已在 600 秒内使用过 / nonceStr already used)",
-                messages::REPLAY
-            );
-            let mut verdict = Verdict::rejected(codes::REPLAY, &msg, Some(envelope));
-            verdict.data = Some(request.data);
-            return verdict;
+            .check_and_record(member(envelope, "appId"), nonce, now.unix());
+        if fresh {
+            return Ok(());
         }
-        // 8. The business answer.
+        let msg = format!(
+            "{} (nonceStr {nonce} 已在 600 秒内使用过 / nonceStr already used)",
+            messages::REPLAY
+        );
+        let mut verdict = reject(codes::REPLAY, &msg, envelope);
+        verdict.data = Some(request.data.clone());
+        Err(verdict)
+    }
+
+    /// Check 8: the business answer to a request that passed checks 1 to 7, signed and
+    /// encrypted with the portal's time.
+    fn accept(
+        &self,
+        path: &str,
+        envelope: Map,
+        app: &App,
+        request: OpenedRequest,
+        now: ChinaTime,
+        handler: Handler,
+    ) -> Verdict {
         let reply = match handler {
             Handler::Business => self.business.handle(path, &request.data, now),
             Handler::Echo => Reply {
@@ -221,6 +235,7 @@ impl Gateway {
             },
         };
         let timestamp = now.to_string();
+        let signing = app.signing();
         let answer = protocol::seal_response_with(
             &request.envelope,
             &reply,
@@ -245,6 +260,27 @@ impl Gateway {
     }
 }
 
+/// Checks 5 and 6: the signature and the data, their hex upper-case as the spec writes it.
+fn open(envelope: &Map, app: &App) -> Result<OpenedRequest, Rejection> {
+    let sign = member(envelope, "signType").eq_ignore_ascii_case("SM3");
+    if sign && is_lower_case_hex(member(envelope, "signData")) {
+        return Err(reject(
+            codes::SIGNATURE,
+            messages::LOWER_CASE_SIGN,
+            envelope,
+        ));
+    }
+    let signing = request_signing(app, member(envelope, "signType"))
+        .map_err(|msg| reject(codes::SIGNATURE, msg, envelope))?;
+    let request =
+        protocol::open_request_with(envelope.clone(), &app.data_key, &app.app_key, &signing)
+            .map_err(|e| reject(e.code(), &e.message, envelope))?;
+    if is_lower_case_hex(member(envelope, "encData")) {
+        return Err(reject(codes::DECRYPT, messages::LOWER_CASE_ENC, envelope));
+    }
+    Ok(request)
+}
+
 /// Check 5's first half: the request's `signType` must be the app's (strict, as a portal that
 /// issued an SM2 key pair would be: an SM3 request from it proves only the appKey).
 fn request_signing(app: &App, sign_type: &str) -> Result<Signing, &'static str> {
@@ -254,6 +290,27 @@ fn request_signing(app: &App, sign_type: &str) -> Result<Signing, &'static str> 
         (Some(SignType::Sm2), false) => Err(messages::SM3_APP),
         (None, _) => Err(messages::UNKNOWN_SIGN_TYPE),
     }
+}
+
+/// A string member of a checked envelope (check 1 makes sure the required ones are strings);
+/// `""` for another.
+fn member<'m>(envelope: &'m Map, name: &str) -> &'m str {
+    envelope
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// The verdict of a check that failed (boxed: a verdict is large, and the checks pass it up).
+type Rejection = Box<Verdict>;
+
+/// The unsigned rejection of a request whose envelope was read.
+fn reject(resp_code: &str, resp_msg: &str, envelope: &Map) -> Rejection {
+    Box::new(Verdict::rejected(
+        resp_code,
+        resp_msg,
+        Some(envelope.clone()),
+    ))
 }
 
 /// Whether `text` is hex with a lower-case digit (`a`–`f`). The spec's hex is upper-case; a

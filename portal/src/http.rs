@@ -14,7 +14,7 @@ use onetrans::clock::ChinaTime;
 use onetrans::error::codes;
 
 use crate::checks::{Handler, Verdict};
-use crate::faults::{self, Delivery, Replacement};
+use crate::faults::{self, Delivery, Replacement, Route};
 use crate::record::{self, Received};
 use crate::server::{ConnCtl, Cut, FLUSH_BEFORE_CUT};
 use crate::state::Shared;
@@ -62,7 +62,8 @@ pub fn http_date(time: ChinaTime) -> String {
     format!("{weekday}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} GMT")
 }
 
-/// The answer to one request, as the faults shape it.
+/// The answer to one request, as the faults shape it: route, check and record, wait, then
+/// deliver.
 async fn answer(
     request: Request<Incoming>,
     shared: Arc<Shared>,
@@ -71,35 +72,54 @@ async fn answer(
     let raw_path = request.uri().path().to_owned();
     let route = match faults::route(&raw_path) {
         Ok(route) => route,
-        Err(message) => {
-            let body = read_body(request.into_body()).await.unwrap_or_default();
-            shared.record(Received {
-                path: raw_path.clone(),
-                body: String::from_utf8_lossy(&body).into_owned(),
-                envelope: None,
-                data: None,
-                resp_code: String::new(),
-                code: None,
-                fault: Some(raw_path),
-            });
-            let text = format!("400 Bad Request: {message}\n");
-            return Ok(response(
-                StatusCode::BAD_REQUEST,
-                TEXT,
-                WireBody::full(text),
-            ));
-        }
+        Err(message) => return Ok(bad_route(request, &shared, raw_path, &message).await),
     };
-    let plan = route.plan;
     let body = read_body(request.into_body()).await;
-    let now = shared.now();
+    let answer = check_and_record(&route, body.as_deref(), &shared);
+    let plan = route.plan;
+    if let Some(delay) = plan.delay {
+        tokio::time::sleep(delay).await;
+    }
+    let (status, content_type, content) = content_of(plan.replacement, answer);
+    deliver(plan.delivery, status, content_type, content, ctl).await
+}
+
+/// The `400` for a path whose fault prefix does not parse; the request is recorded with the
+/// raw path as its fault.
+async fn bad_route(
+    request: Request<Incoming>,
+    shared: &Shared,
+    raw_path: String,
+    message: &str,
+) -> Response<WireBody> {
+    let body = read_body(request.into_body()).await.unwrap_or_default();
+    shared.record(Received {
+        path: raw_path.clone(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+        envelope: None,
+        data: None,
+        resp_code: String::new(),
+        code: None,
+        fault: Some(raw_path),
+    });
+    let text = format!("400 Bad Request: {message}\n");
+    response(StatusCode::BAD_REQUEST, TEXT, WireBody::full(text))
+}
+
+/// Runs the portal's checks on a request body (`None`: over [`MAX_REQUEST_BYTES`] or not read
+/// to its end), records the request, and returns the answer text, mangled as the route's
+/// answer fault says.
+fn check_and_record(route: &Route, body: Option<&[u8]>, shared: &Shared) -> String {
+    let plan = &route.plan;
     let handler = if plan.echo {
         Handler::Echo
     } else {
         Handler::Business
     };
-    let verdict = match &body {
-        Some(body) => shared.gateway.process(&route.path, body, now, handler),
+    let verdict = match body {
+        Some(body) => shared
+            .gateway
+            .process(&route.path, body, shared.now(), handler),
         None => Verdict::rejected(
             codes::BAD_INPUT,
             &format!("参数校验不合法：请求体超过 {MAX_REQUEST_BYTES} 字节或未读完"),
@@ -112,21 +132,27 @@ async fn answer(
     }
     shared.record(Received {
         path: route.path.clone(),
-        body: String::from_utf8_lossy(body.as_deref().unwrap_or_default()).into_owned(),
+        body: String::from_utf8_lossy(body.unwrap_or_default()).into_owned(),
         envelope: verdict.envelope.as_ref().map(record::to_serde_map),
         data: verdict.data.as_ref().map(record::to_serde),
         resp_code: verdict.resp_code.clone(),
         code: verdict.business_code(),
         fault: route.spec.clone(),
     });
+    answer
+}
 
-    if let Some(delay) = plan.delay {
-        tokio::time::sleep(delay).await;
-    }
-
-    let (status, content_type, content) = content_of(plan.replacement, answer);
-
-    let body = match plan.delivery {
+/// The response that carries `content` the way `delivery` says: whole, cut half-way (with the
+/// full `Content-Length` promised), never (the connection closed), or with the connection
+/// closed after it.
+async fn deliver(
+    delivery: Delivery,
+    status: StatusCode,
+    content_type: &'static str,
+    content: Content,
+    ctl: Arc<ConnCtl>,
+) -> Result<Response<WireBody>, Infallible> {
+    let body = match delivery {
         Delivery::Normal => content.into_body(),
         Delivery::Close => {
             ctl.cut(Cut::Drop {
@@ -144,7 +170,7 @@ async fn answer(
             });
             let cut = Cut::Drop {
                 flush: FLUSH_BEFORE_CUT,
-                reset: plan.delivery == Delivery::Reset,
+                reset: delivery == Delivery::Reset,
             };
             let mut response =
                 response(status, content_type, WireBody::cut_after(partial, ctl, cut));

@@ -2,7 +2,8 @@
 # Step 3 of scripts/windows.sh: tests the DLLs of dist/ under Wine the way a hospital program
 # loads them (64-bit Wine on the machine, 32-bit Wine in the i386 chroot), against the portal
 # simulator on 127.0.0.1: windows/test_client.c, the examples linked both ways, and the panic
-# probe. Ends with "windows: N passed, M failed".
+# probe; and, in a network namespace whose resolver never answers, an unload during a DNS
+# lookup. Ends with "windows: N passed, M failed".
 #
 #   scripts/windows/test.sh         (scripts/windows.sh test also sets up and builds if needed)
 #
@@ -126,18 +127,86 @@ make_locale() {
         [ -e '$dir/zh_CN.UTF-8/LC_CTYPE' ]; }"
 }
 
-# The tests of one arch: test_arch TARGET RUNNER DIR LOCALE_DIR. RUNNER runs a Wine command
-# (run_wine64 or run_wine32); DIR is the test folder and LOCALE_DIR the folder for the zh_CN
-# locale, both as the runner sees them.
+# Whether this machine can make the namespace of no_dns_answer; if not, says why on stdout.
+can_make_dns_namespace() {
+    command -v unshare >/dev/null && command -v ip >/dev/null ||
+        { echo "unshare(1) or ip(8) is missing (util-linux, iproute2)"; return 1; }
+    command -v perl >/dev/null || { echo "perl is missing (the resolver that never answers)"; return 1; }
+    unshare --net --mount -- ip link set lo up 2>/dev/null ||
+        { echo "no network namespaces here (unshare --net --mount needs root or CAP_SYS_ADMIN)"; return 1; }
+}
+
+# Runs a Wine command in a network and mount namespace of its own (as tests/fault_matrix.rs
+# does on Linux): its only interface is lo, its /etc/resolv.conf names 127.0.0.1, and there a
+# resolver reads every query and never answers. ETC_ROOT is the root whose /etc the runner's
+# programs read ("" for the machine, the chroot for 32-bit Wine); STOP stops the runner's
+# wineserver. The wineserver is stopped before and started inside (it makes the programs'
+# sockets), then stopped there again, so that no Wine process outside ever uses it.
+# no_dns_answer ETC_ROOT STOP RUNNER COMMAND...
+no_dns_answer() {
+    local etc=$1 stop=$2
+    shift 2
+    mkdir -p "$WORK/dns"
+    printf 'nameserver 127.0.0.1\n' >"$WORK/dns/resolv.conf"
+    printf '127.0.0.1 localhost\n' >"$WORK/dns/hosts"
+    printf 'hosts: files dns\n' >"$WORK/dns/nsswitch.conf"
+    "$stop"
+    unshare --net --mount -- bash -c "$(declare -f wine_env run_wine64 run_wine32 \
+        wine64_server_stop wine32_server_stop no_dns_answer_inside)
+        $(declare -p WINE64_PREFIX WINE32_ROOT WINE32_PREFIX WINE_TIMEOUT)
+        no_dns_answer_inside \"\$@\"" no_dns_answer "$WORK/dns" "$etc" "$stop" "$@"
+}
+
+# The inside of no_dns_answer (in the new namespaces): no_dns_answer_inside DNS_DIR ETC_ROOT
+# STOP COMMAND...
+no_dns_answer_inside() {
+    local dns=$1 etc=$2 stop=$3 name resolver status=0 i
+    shift 3
+    ip link set lo up || return 1
+    for name in resolv.conf hosts nsswitch.conf; do
+        # A file the root lacks is not read either (no resolv.conf: glibc asks 127.0.0.1).
+        if [ -e "$etc/etc/$name" ]; then
+            mount --bind "$dns/$name" "$etc/etc/$name" || return 1
+        fi
+    done
+    perl -MSocket -e 'socket(my $s, PF_INET, SOCK_DGRAM, 0) or die "socket: $!\n";
+        bind($s, pack_sockaddr_in(53, inet_aton("127.0.0.1"))) or die "bind 127.0.0.1:53: $!\n";
+        $| = 1; print "ready\n";
+        1 while defined recv($s, my $query, 4096, 0);' >"$dns/resolver.out" &
+    resolver=$!
+    for i in $(seq 1 50); do
+        grep -q ready "$dns/resolver.out" 2>/dev/null && break
+        kill -0 "$resolver" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q ready "$dns/resolver.out" 2>/dev/null; then
+        echo "the resolver on 127.0.0.1:53 did not start"
+        return 1
+    fi
+    echo "     (network namespace: lo only; resolver on 127.0.0.1:53 that never answers)"
+    "$@" || status=$?
+    "$stop"
+    kill "$resolver" 2>/dev/null || true
+    wait "$resolver" 2>/dev/null || true
+    return "$status"
+}
+
+# The tests of one arch: test_arch TARGET RUNNER DIR LOCALE_DIR ETC_ROOT. RUNNER runs a Wine
+# command (run_wine64 or run_wine32); DIR is the test folder and LOCALE_DIR the folder for the
+# zh_CN locale, both as the runner sees them; ETC_ROOT is where the runner's /etc is ("" or
+# the chroot).
 test_arch() {
-    local target=$1 runner=$2 dir=$3 locale_dir=$4 arch bits url=$PORTAL_URL$PUSH_MSG
+    local target=$1 runner=$2 dir=$3 locale_dir=$4 etc_root=$5 arch bits url=$PORTAL_URL$PUSH_MSG
+    local why
     arch=$(arch_dir "$target")
     bits=$([ "$arch" = x86 ] && echo 32 || echo 64)
     log "testing $arch/OneTrans.dll under ${bits}-bit Wine"
     run_client "$arch main" "$runner" wine "$dir/onetrans_test.exe" main "$PORTAL_URL"
+    run_client "$arch codes" "$runner" wine "$dir/onetrans_test.exe" codes "$PORTAL_URL"
     run_client "$arch timeout" "$runner" env ONETRANS_READ_TIMEOUT_MS=1000 \
         wine "$dir/onetrans_test.exe" timeout "$PORTAL_URL"
     run_client "$arch folder" "$runner" wine "$dir/onetrans_test.exe" folder "$PORTAL_URL"
+    run_client "$arch badini" "$runner" wine "$dir/onetrans_test.exe" badini "$PORTAL_URL"
     run_client "$arch panic" "$runner" wine "$dir/onetrans_test.exe" panic "$PORTAL_URL"
     if make_locale "$runner" "$locale_dir"; then
         run_client "$arch acp936" "$runner" env LOCPATH="$locale_dir" LC_ALL=zh_CN.UTF-8 \
@@ -149,6 +218,13 @@ test_arch() {
     run_example "$arch examples/link.c + libOneTrans.dll.a" "$runner" wine "$dir/link_dll_a.exe" "$url"
     if [ -e "$WORK/$arch/link_lib.exe" ]; then
         run_example "$arch examples/link.c + OneTrans.lib" "$runner" wine "$dir/link_lib.exe" "$url"
+    fi
+    # Last: it stops the wineserver and runs its own in the namespace.
+    if why=$(can_make_dns_namespace); then
+        run_client "$arch unload" no_dns_answer "$etc_root" "${runner/run_/}_server_stop" "$runner" \
+            env ONETRANS_CONNECT_TIMEOUT_MS=1000 wine "$dir/onetrans_test.exe" unload "$PORTAL_URL"
+    else
+        skip_part "$arch UNLOAD DURING A DNS LOOKUP TEST" "$why"
     fi
 }
 
@@ -165,7 +241,7 @@ test_x64() {
     local target=x86_64-win7-windows-gnu
     wine_ready "64-BIT TESTS" "$WINE64_PREFIX/system.reg" || return 0
     prepare_arch "$target" "$WORK/x64"
-    test_arch "$target" run_wine64 "$WORK/x64" "$WIN_TARGET_DIR/locale"
+    test_arch "$target" run_wine64 "$WORK/x64" "$WIN_TARGET_DIR/locale" ""
     wine64_server_stop
 }
 
@@ -177,7 +253,7 @@ test_x86() {
     chroot_mount
     mkdir -p "$WINE32_ROOT/work"
     mount --bind "$WORK" "$WINE32_ROOT/work"
-    test_arch "$target" run_wine32 /work/x86 /root/locale
+    test_arch "$target" run_wine32 /work/x86 /root/locale "$WINE32_ROOT"
     wine32_server_stop
     chroot_unmount
 }

@@ -1,0 +1,91 @@
+//! The process-wide state, in one place: the configuration (loaded once, at the first call), the
+//! shared HTTP transport and the logger built from it, the once-per-process notices, and their
+//! shutdown when the library is unloaded.
+//!
+//! Everything below this module is handed what it needs (a [`Config`], transport [`Settings`](
+//! crate::transport::Settings), a [`Logger`]) and keeps no process-wide state of its own built
+//! from the configuration; everything above asks here. The unload hooks of [`crate::ffi`] call
+//! [`shut_down`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+use crate::clock;
+use crate::config::{self, Config, Loaded};
+use crate::error::Error;
+use crate::log::{CallRecord, Logger};
+use crate::transport::HttpTransport;
+
+fn loaded() -> &'static Loaded {
+    static LOADED: OnceLock<Loaded> = OnceLock::new();
+    LOADED.get_or_init(config::load_with_out_buf_size)
+}
+
+/// The process's configuration, loaded at the first call.
+pub fn config() -> Result<&'static Config, Error> {
+    loaded().config.as_ref().map_err(Clone::clone)
+}
+
+/// The bytes `MobileTrans` may write into `pOutData`, NUL included: `outBufSize`, or when the
+/// configuration did not load, [`config::out_buf_size_after_error`].
+pub fn out_buf_size() -> usize {
+    loaded().out_buf_size
+}
+
+static TRANSPORT: OnceLock<Result<HttpTransport, Error>> = OnceLock::new();
+
+/// The process-wide transport, created on first use from the configuration and shared by all
+/// threads (connections are kept alive between calls).
+pub fn transport() -> Result<&'static HttpTransport, Error> {
+    TRANSPORT
+        .get_or_init(|| HttpTransport::new(config()?.transport.clone()))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// The process's logger, created from the configuration; `None` when logging is off or the
+/// configuration did not load.
+pub(crate) fn logger() -> Option<&'static Logger> {
+    static LOGGER: OnceLock<Option<Logger>> = OnceLock::new();
+    LOGGER
+        .get_or_init(|| config().ok().and_then(Logger::from_config))
+        .as_ref()
+}
+
+/// Logs a call to the process's logger, if any.
+pub(crate) fn log_call(record: &CallRecord<'_>) {
+    if let Some(logger) = logger() {
+        logger.call(record, clock::now());
+    }
+}
+
+/// Logs a warning to the process's logger, if any.
+pub(crate) fn warn(message: &str) {
+    if let Some(logger) = logger() {
+        logger.warn(message, clock::now());
+    }
+}
+
+/// Logs, the first time in the process, that `len` bytes after the first JSON object of an
+/// input were ignored (see [`crate::input`]). Once: a program built on the vendor's sample
+/// leaves a tail on most calls.
+pub fn note_ignored_tail(len: usize) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        warn(&format!(
+            "入参第一个 JSON 对象之后还有 {len} 字节，已忽略（不签名、不发送）；这通常是复用的入参缓冲区中上一次请求的残留，请在入参末尾写入 '\\0'。本进程只提示这一次 (ignored {len} bytes after the first JSON object of the input: never signed nor sent; usually the rest of an earlier request in a reused buffer: end the input with a NUL. Logged once per process)"
+        ));
+    }
+}
+
+/// Closes every connection of the process-wide transport, idle or in use, and refuses new ones.
+///
+/// Run when the library is unloaded (the unload hooks of [`crate::ffi`]): statics are never
+/// dropped, so without this a host that loads and frees the library around each transaction
+/// would keep the pooled sockets of every load open until it exits. Never builds anything: a
+/// transport that was never created is left alone.
+pub(crate) fn shut_down() {
+    if let Some(Ok(transport)) = TRANSPORT.get() {
+        transport.shut_down();
+    }
+}
