@@ -447,6 +447,11 @@ pub fn signature_to_der(signature: &[u8; 64]) -> Option<Vec<u8>> {
     Some(sig.to_der().as_bytes().to_vec())
 }
 
+/// [`signature_to_der`] as standard base64: the second `signData` encoding of spec section 11.
+pub fn signature_to_der_base64(signature: &[u8; 64]) -> Option<String> {
+    signature_to_der(signature).map(|der| STANDARD.encode(der))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Key parsing
 
