@@ -12,6 +12,7 @@ use crate::journal::{self, CallFacts, Ended, Journal};
 use crate::output;
 use crate::protocol::{self, Answer, SealedRequest};
 use crate::runtime;
+use crate::signing::{self, Sm2Defaults};
 use crate::transport::{HttpAnswer, Transport};
 use crate::url;
 
@@ -72,17 +73,29 @@ impl Env<'_> {
     }
 }
 
-/// Runs a call from the caller's (already decoded) JSON text. Never panics: a panic inside is
-/// caught and reported as `444444` with a failure output.
+/// Runs a call from the caller's (already decoded) JSON text, with no configured SM2 keys (an
+/// SM2 call then needs both keys in its input). Never panics: a panic inside is caught and
+/// reported as `444444` with a failure output.
 pub fn run(text: &str, env: &Env<'_>) -> Outcome {
-    run_journaled(text, env, Journaling::default())
+    run_configured(text, env, &Sm2Defaults::default())
 }
 
-/// [`run`], recording the call in `journaling`'s journal: the intent just before the request is
-/// handed to the transport, the outcome when the call ends (also after a caught panic).
-pub fn run_journaled(text: &str, env: &Env<'_>, journaling: Journaling<'_>) -> Outcome {
+/// [`run`] with the configuration's SM2 keys for the calls whose input leaves them out.
+pub fn run_configured(text: &str, env: &Env<'_>, sm2: &Sm2Defaults) -> Outcome {
+    run_journaled(text, env, sm2, Journaling::default())
+}
+
+/// [`run_configured`], recording the call in `journaling`'s journal: the intent just before the
+/// request is handed to the transport, the outcome when the call ends (also after a caught
+/// panic).
+pub fn run_journaled(
+    text: &str,
+    env: &Env<'_>,
+    sm2: &Sm2Defaults,
+    journaling: Journaling<'_>,
+) -> Outcome {
     let mut pending = None;
-    let outcome = run_noting(text, env, journaling, &mut pending);
+    let outcome = run_noting(text, env, sm2, journaling, &mut pending);
     if let (Some(journal), Some((facts, sent))) = (journaling.journal, pending) {
         let ended = Ended {
             code: outcome.code.as_str(),
@@ -99,12 +112,13 @@ pub fn run_journaled(text: &str, env: &Env<'_>, journaling: Journaling<'_>) -> O
 fn run_noting(
     text: &str,
     env: &Env<'_>,
+    sm2: &Sm2Defaults,
     journaling: Journaling<'_>,
     pending: &mut Option<Pending>,
 ) -> Outcome {
     let mut trace = Trace::default();
     let result = catch_unwind(AssertUnwindSafe(|| {
-        run_inner(text, env, &mut trace, journaling, pending)
+        run_inner(text, env, sm2, &mut trace, journaling, pending)
     }));
     let (org_id, result) = match result {
         Ok(r) => r,
@@ -140,6 +154,7 @@ type Partial = (Option<String>, Result<Answer, Error>);
 fn run_inner(
     text: &str,
     env: &Env<'_>,
+    sm2: &Sm2Defaults,
     trace: &mut Trace,
     journaling: Journaling<'_>,
     pending: &mut Option<Pending>,
@@ -153,16 +168,22 @@ fn run_inner(
         Err(e) => return (input::org_id_hint(text), Err(e)),
     };
     let org_id = input.org_id.clone();
-    (org_id, exchange(&input, env, trace, journaling, pending))
+    (
+        org_id,
+        exchange(&input, env, sm2, trace, journaling, pending),
+    )
 }
 
 fn exchange(
     input: &CallInput,
     env: &Env<'_>,
+    sm2: &Sm2Defaults,
     trace: &mut Trace,
     journaling: Journaling<'_>,
     pending: &mut Option<Pending>,
 ) -> Result<Answer, Error> {
+    // The keys are parsed once, before anything is sent; a bad one is 000105.
+    let signing = signing::resolve(input.sign_type, &input.keys, sm2)?;
     let key = DataKey::derive(&input.app_id, &input.app_key);
     let timestamp = match &input.timestamp {
         Some(ts) => ts.clone(),
@@ -173,12 +194,14 @@ fn exchange(
         body,
         nonce,
         sign_text_masked,
-    } = protocol::seal_request(input, &key, &timestamp, &nonce);
+    } = protocol::seal_request_with(input, &key, &timestamp, &nonce, &signing);
     trace.path = url::path_of(&input.server_addr);
     trace.nonce.clone_from(&nonce);
     trace.sign_text_masked = sign_text_masked;
     note_intent(input, env, trace, journaling, pending);
-    let answer = env.transport.post(&input.server_addr, body.as_bytes());
+    let answer = env
+        .transport
+        .post_with(&input.server_addr, body.as_bytes(), &input.settings);
     trace.request_body = body;
     let HttpAnswer { status, body } = answer?;
     trace.http_status = Some(status);
@@ -186,7 +209,7 @@ fn exchange(
     trace.response_body = Some(body);
     checked?;
     let body = trace.response_body.as_deref().unwrap_or_default();
-    protocol::open_response(body, &input.app_id, &key, &input.app_key, &nonce)
+    protocol::open_response_with(body, &input.app_id, &key, &input.app_key, &nonce, &signing)
 }
 
 /// Names the request's business keys in the trace and, with a journal, records its intent: the
@@ -237,11 +260,15 @@ fn check_status(status: u16, body: &[u8]) -> Result<(), Error> {
 pub fn run_live(text: &str) -> Outcome {
     match runtime::transport() {
         Ok(transport) => {
+            // The transport loaded, so the configuration did.
+            let config = runtime::config().ok();
             let journaling = Journaling {
                 journal: runtime::journal(),
-                keys: runtime::config().map_or(&[], |c| c.journal_keys.as_slice()),
+                keys: config.map_or(&[], |c| c.journal_keys.as_slice()),
             };
-            run_journaled(text, &Env::live(transport), journaling)
+            let default_sm2 = Sm2Defaults::default();
+            let sm2 = config.map_or(&default_sm2, |c| &c.sm2);
+            run_journaled(text, &Env::live(transport), sm2, journaling)
         }
         Err(error) => Outcome {
             code: Code::from(&error.kind),

@@ -12,6 +12,8 @@ use std::time::Duration;
 use crate::charset::CharsetSetting;
 use crate::error::Error;
 use crate::platform;
+use crate::signing::{SecretText, Sm2Defaults};
+use crate::sm2::UserId;
 use crate::transport::Settings;
 
 /// The INI file's name, looked up beside the library.
@@ -88,6 +90,9 @@ pub struct Config {
     pub journal_sync: JournalSync,
     /// The members of the business data the journal and the log line name (`journalKeys`).
     pub journal_keys: Vec<String>,
+    /// `clientPrvKey`, `serverPubKey`, `sm2UserId`: the SM2 keys of calls whose input has none
+    /// (spec section 11). The private key's `Debug` is redacted.
+    pub sm2: Sm2Defaults,
     /// Where the settings came from, for the self-check and the log.
     pub source: Option<PathBuf>,
 }
@@ -104,6 +109,7 @@ impl Default for Config {
             journal_dir: None,
             journal_sync: JournalSync::Always,
             journal_keys: DEFAULT_JOURNAL_KEYS.map(str::to_owned).to_vec(),
+            sm2: Sm2Defaults::default(),
             source: None,
         }
     }
@@ -121,7 +127,7 @@ fn parse_out_buf_size(value: &str) -> Option<usize> {
 }
 
 /// The keys, in the INI's spelling; the environment variable is derived from each.
-pub const KEYS: [&str; 14] = [
+pub const KEYS: [&str; 17] = [
     "connectTimeoutMs",
     "readTimeoutMs",
     "outBufSize",
@@ -136,6 +142,9 @@ pub const KEYS: [&str; 14] = [
     "journalDir",
     "journalSync",
     "journalKeys",
+    "clientPrvKey",
+    "serverPubKey",
+    "sm2UserId",
 ];
 
 /// `ONETRANS_` + the key in upper snake case: `readTimeoutMs` → `ONETRANS_READ_TIMEOUT_MS`.
@@ -210,6 +219,11 @@ impl Config {
             "journalDir" => self.journal_dir = v.path(base),
             "journalSync" => self.journal_sync = v.parsed(" always 或 never")?,
             "journalKeys" => self.journal_keys = v.names()?,
+            // The keys are checked by the SM2 calls that use them (`crate::signing::resolve`),
+            // so a bad one never shows here, and a key's value is never echoed.
+            "clientPrvKey" => self.sm2.client_prv_key = v.secret(),
+            "serverPubKey" => self.sm2.server_pub_key = v.non_empty(),
+            "sm2UserId" => self.sm2.user_id = v.user_id()?,
             other => {
                 return Err(Error::bad_input(format!(
                 "配置错误：{origin} 有未知的设置项 {other}，可用的有 {} (unknown setting {other})",
@@ -253,12 +267,30 @@ impl Value<'_> {
         ))
     }
 
+    /// A secret (`clientPrvKey`): kept in a zeroizing text; empty is none.
+    fn secret(&self) -> Option<SecretText> {
+        (!self.text.is_empty()).then(|| SecretText::new(self.text.to_owned()))
+    }
+
+    /// Any text; empty is none.
+    fn non_empty(&self) -> Option<String> {
+        (!self.text.is_empty()).then(|| self.text.to_owned())
+    }
+
+    /// The SM2 user id (at most 8191 bytes); empty is the default. The error does not quote it.
+    fn user_id(&self) -> Result<Option<UserId>, Error> {
+        if self.text.is_empty() {
+            return Ok(None);
+        }
+        UserId::new(self.text).map(Some).map_err(|e| {
+            Error::bad_input(format!("配置错误：{} 的 sm2UserId 无效：{e}", self.origin))
+        })
+    }
+
     /// Milliseconds, 1 to 600000.
     fn millis(&self) -> Result<Duration, Error> {
-        match self.text.parse::<u64>() {
-            Ok(ms) if (1..=600_000).contains(&ms) => Ok(Duration::from_millis(ms)),
-            _ => Err(self.bad(" 1 到 600000 之间的毫秒数 (milliseconds, 1..=600000)")),
-        }
+        crate::input::parse_millis(self.text)
+            .ok_or_else(|| self.bad(" 1 到 600000 之间的毫秒数 (milliseconds, 1..=600000)"))
     }
 
     fn out_buf_size(&self) -> Result<usize, Error> {
@@ -302,7 +334,7 @@ impl Value<'_> {
         let value = self.text;
         if value.is_empty() {
             Ok(None)
-        } else if value.starts_with("http://") && ureq::Proxy::new(value).is_ok() {
+        } else if crate::url::is_proxy(value) {
             Ok(Some(value.to_owned()))
         } else {
             Err(self.bad(" http://[用户:密码@]主机:端口 (http://[user:password@]host:port)"))
@@ -502,6 +534,10 @@ mod tests {
         assert_eq!(env_name("outBufSize"), "ONETRANS_OUT_BUF_SIZE");
         assert_eq!(env_name("logDir"), "ONETRANS_LOG_DIR");
         assert_eq!(env_name("caFile"), "ONETRANS_CA_FILE");
+        // Spelled out in `signing`, which sits below this module.
+        assert_eq!(env_name("clientPrvKey"), crate::signing::CLIENT_PRV_KEY_ENV);
+        assert_eq!(env_name("serverPubKey"), crate::signing::SERVER_PUB_KEY_ENV);
+        assert_eq!(env_name("sm2UserId"), "ONETRANS_SM2_USER_ID");
     }
 
     #[test]
