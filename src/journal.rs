@@ -139,9 +139,17 @@ pub struct Journal {
     dir: PathBuf,
     sync: JournalSync,
     retention_days: u32,
-    /// The day (`YYYYMMDD`) and its open file. Held only to swap the file; the writes themselves
-    /// (and `sync_data`) run outside it, on a shared handle.
-    current: Mutex<Option<(String, Arc<File>)>>,
+    /// The day's open file, or when opening it last failed. Held only to swap the file; the
+    /// writes themselves (and `sync_data`) run outside it, on a shared handle.
+    current: Mutex<Current>,
+}
+
+/// The open file of a day (`YYYYMMDD`), or when the last attempt to open one failed.
+#[derive(Default)]
+struct Current {
+    file: Option<(String, Arc<File>)>,
+    /// The China time (Unix seconds) of the last failed attempt.
+    failed_at: Option<i64>,
 }
 
 impl Journal {
@@ -150,7 +158,7 @@ impl Journal {
             dir,
             sync,
             retention_days,
-            current: Mutex::new(None),
+            current: Mutex::new(Current::default()),
         }
     }
 
@@ -195,17 +203,34 @@ impl Journal {
     }
 
     /// The file of `now`'s day, opened on the first write of the day (which also prunes the
-    /// files past the retention). A failed open is tried again at the next write.
+    /// files past the retention). After a failed open, the writes of the next
+    /// [`log::RETRY_OPEN_SECS`] fail without trying (as the log's: an unwritable folder costs one
+    /// `mkdir` and `open` a minute, not two per call under the lock every caller takes).
     fn file(&self, now: ChinaTime) -> io::Result<Arc<File>> {
         let date = now.date_compact();
         let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((day, file)) = current.as_ref() {
+        if let Some((day, file)) = current.file.as_ref() {
             if *day == date {
                 return Ok(Arc::clone(file));
             }
         }
-        let file = Arc::new(self.open(&date)?);
-        *current = Some((date, Arc::clone(&file)));
+        if let Some(at) = current.failed_at {
+            let t = now.unix();
+            if t >= at && t - at < log::RETRY_OPEN_SECS {
+                return Err(io::Error::other(
+                    "the journal folder could not be opened less than a minute ago",
+                ));
+            }
+        }
+        let file = match self.open(&date) {
+            Ok(file) => Arc::new(file),
+            Err(error) => {
+                current.failed_at = Some(now.unix());
+                return Err(error);
+            }
+        };
+        current.failed_at = None;
+        current.file = Some((date, Arc::clone(&file)));
         drop(current);
         self.remove_old(now);
         Ok(file)
@@ -609,6 +634,25 @@ mod tests {
         let scan = read_folder(&dir).unwrap();
         assert_eq!((scan.records.len(), scan.problems.len()), (1, 1));
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_unwritable_folder_is_retried_once_a_minute() {
+        let base = temp("retry");
+        fs::create_dir_all(&base).unwrap();
+        let blocker = base.join("file");
+        fs::write(&blocker, "x").unwrap();
+        let dir = blocker.join("journal");
+        let journal = Journal::new(dir.clone(), JournalSync::Never, 30);
+        let t0 = ChinaTime::parse("2026-11-26 10:00:00").unwrap();
+        let at = |secs: i64| ChinaTime::from_unix(t0.unix() + secs);
+        assert!(journal.intent(&facts("a"), t0).is_err());
+        fs::remove_file(&blocker).unwrap();
+        assert!(journal.intent(&facts("b"), at(59)).is_err());
+        assert!(!dir.exists(), "not tried again within the minute");
+        journal.intent(&facts("c"), at(60)).unwrap();
+        assert_eq!(read_folder(&dir).unwrap().records.len(), 1);
+        let _ = fs::remove_dir_all(&base);
     }
 
     #[test]
