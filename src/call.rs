@@ -135,7 +135,9 @@ fn exchange(
     trace.path = url::path_of(&input.server_addr);
     trace.nonce.clone_from(&nonce);
     trace.sign_text_masked = sign_text_masked;
-    let answer = env.transport.post(&input.server_addr, body.as_bytes());
+    let answer = env
+        .transport
+        .post_with(&input.server_addr, body.as_bytes(), &input.settings);
     trace.request_body = body;
     let HttpAnswer { status, body } = answer?;
     trace.http_status = Some(status);

@@ -240,10 +240,8 @@ impl Value<'_> {
 
     /// Milliseconds, 1 to 600000.
     fn millis(&self) -> Result<Duration, Error> {
-        match self.text.parse::<u64>() {
-            Ok(ms) if (1..=600_000).contains(&ms) => Ok(Duration::from_millis(ms)),
-            _ => Err(self.bad(" 1 到 600000 之间的毫秒数 (milliseconds, 1..=600000)")),
-        }
+        crate::input::parse_millis(self.text)
+            .ok_or_else(|| self.bad(" 1 到 600000 之间的毫秒数 (milliseconds, 1..=600000)"))
     }
 
     fn out_buf_size(&self) -> Result<usize, Error> {
@@ -287,7 +285,7 @@ impl Value<'_> {
         let value = self.text;
         if value.is_empty() {
             Ok(None)
-        } else if value.starts_with("http://") && ureq::Proxy::new(value).is_ok() {
+        } else if crate::url::is_proxy(value) {
             Ok(Some(value.to_owned()))
         } else {
             Err(self.bad(" http://[用户:密码@]主机:端口 (http://[user:password@]host:port)"))
