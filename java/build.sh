@@ -27,6 +27,20 @@ need() {
     done
 }
 
+# Reproducible jars (scripts/release.sh sets SOURCE_DATE_EPOCH): every entry's time is that
+# instant, and the entries go in in byte order rather than the folder's listing order.
+jar_date() {
+    [ -z "${SOURCE_DATE_EPOCH:-}" ] || echo "--date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)"
+}
+
+# `-C DIR FILE` for every file below DIR, sorted (class files have no spaces in their names).
+jar_entries() {
+    local dir=$1 file
+    for file in $(cd "$dir" && find . -type f | LC_ALL=C sort); do
+        printf -- '-C %s %s\n' "$dir" "$file"
+    done
+}
+
 build() {
     need "$JARS/jna.jar" "$JARS/jackson-databind.jar" "$JARS/jackson-core.jar" \
         "$JARS/jackson-annotations.jar"
@@ -43,10 +57,11 @@ Class-Path: jna.jar jackson-databind.jar jackson-core.jar jackson-annotations.ja
   file:$JARS/jna.jar file:$JARS/jackson-databind.jar file:$JARS/jackson-core.jar
   file:$JARS/jackson-annotations.jar
 EOF
-    jar --create --file "$OUT/onetrans.jar" --manifest "$OUT/manifest.txt" -C "$OUT/classes" .
+    jar --create --file "$OUT/onetrans.jar" --manifest "$OUT/manifest.txt" $(jar_date) \
+        $(jar_entries "$OUT/classes")
     javac --release 8 -Xlint:all,-options,-path -Werror -encoding UTF-8 -cp "$OUT/onetrans.jar:$LIB_CP" \
         -d "$OUT/example-classes" $(find java/examples -name '*.java' | sort)
-    jar --create --file "$OUT/onetrans-examples.jar" -C "$OUT/example-classes" .
+    jar --create --file "$OUT/onetrans-examples.jar" $(jar_date) $(jar_entries "$OUT/example-classes")
     echo "java: $OUT/onetrans.jar"
 }
 
