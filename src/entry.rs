@@ -293,6 +293,7 @@ fn log_call(outcome: &Outcome, code: &str, call_log: &CallLog<'_>) {
         nonce: &outcome.trace.nonce,
         org_id: outcome.org_id.as_deref().unwrap_or(""),
         path: &outcome.trace.path,
+        keys: &outcome.trace.business_keys,
         millis: call_log.started.elapsed().as_millis(),
         code,
         business_code: outcome.trace.business_code.as_deref(),

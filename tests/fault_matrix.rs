@@ -13,7 +13,10 @@
 //! * whether the request reached the portal (`000100`: never; `000001`: it did);
 //! * neither the appKey nor the data key appears in the output or in the call log (this process
 //!   logs at `debug`, input and output included);
-//! * the process survives: a normal call right after the fault succeeds.
+//! * the process survives: a normal call right after the fault succeeds;
+//! * the call journal (issue 13, `logDir/journal` here) holds exactly one intent and one
+//!   outcome for the row's order, with the row's code; `onetrans journal` would list it as
+//!   unresolved exactly when the code leaves the outcome unknown (never a `000100`).
 //!
 //! The rows about host names run in a child process (this test binary again) inside a new
 //! network and mount namespace (`unshare --net --mount`) whose only interface is `lo` and whose
@@ -36,6 +39,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use onetrans::crypto::{AppKey, DataKey};
+use onetrans::journal;
 use onetrans::json::Value;
 use onetrans_portal::{Portal, PortalConfig};
 
@@ -595,6 +599,41 @@ fn check(row: &Row, seen: &Observed) {
     assert!(!log.contains(APP_KEY), "{id}: the appKey in the log");
     assert!(!log.contains(&data_key), "{id}: the data key in the log");
     assert_eq!(seen.next_call, "000000", "{id}: the call after the fault");
+    check_journal(row);
+}
+
+/// One intent and one outcome with the row's code for the row's order; listed as unresolved
+/// exactly when the code is one of [`journal::UNKNOWN_CODES`].
+fn check_journal(row: &Row) {
+    let id = row.id;
+    let dir = std::env::var_os("ONETRANS_LOG_DIR")
+        .map_or_else(log_dir, PathBuf::from)
+        .join("journal");
+    let scan = journal::read_folder(&dir).expect("the journal folder");
+    assert!(scan.problems.is_empty(), "{id}: {:?}", scan.problems);
+    let order = format!("FAULT-{id}");
+    let mine: Vec<journal::Record> = scan
+        .records
+        .into_iter()
+        .filter(|r| r.keys.iter().any(|(k, v)| k == "medOrgOrd" && *v == order))
+        .collect();
+    let count = |event| mine.iter().filter(|r| r.event == event).count();
+    assert_eq!(
+        (
+            count(journal::Event::Intent),
+            count(journal::Event::Outcome)
+        ),
+        (1, 1),
+        "{id}: {mine:?}"
+    );
+    let requests = journal::pair(mine);
+    assert_eq!(requests.len(), 1, "{id}: paired by nonce");
+    assert_eq!(requests[0].code(), Some(row.code), "{id}");
+    assert_eq!(
+        requests[0].unresolved(),
+        journal::UNKNOWN_CODES.contains(&row.code),
+        "{id}: listed as unknown?"
+    );
 }
 
 fn read_logs() -> String {
