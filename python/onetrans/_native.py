@@ -94,7 +94,7 @@ class Library:
         self._lib = lib
 
     def version(self) -> str:
-        """The library's version, e.g. ``"0.1.0"``."""
+        """The library's version, e.g. ``"0.2.0"``."""
         return (self._lib.OneTransVersion() or b"").decode("ascii")
 
     def mobile_trans(self, input_json: str) -> Tuple[str, str]:

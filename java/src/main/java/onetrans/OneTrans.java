@@ -192,7 +192,7 @@ public final class OneTrans {
         return path;
     }
 
-    /** The library's version, e.g. {@code 0.1.0}. */
+    /** The library's version, e.g. {@code 0.2.0}. */
     public String version() {
         return lib.OneTransVersion().getString(0, "UTF-8");
     }
