@@ -7,8 +7,10 @@
 #                                (default /var/cache/onetrans-target-release)
 #   ONETRANS_REPRO_TARGET_DIR    the second, always clean, build of the reproducibility check
 #                                (default: the same followed by -repro)
-#   ONETRANS_CROSS_TEST_TARGET_DIR  the cross-compiled test binaries (aarch64 vector tests)
-#                                (default: the same followed by -tests)
+#   ONETRANS_CROSS_TEST_TARGET_DIR  the test binaries linked like the release (vector and
+#                                panic tests; default: the same followed by -tests)
+#   ONETRANS_ZIG_HOME            where scripts/release/setup.sh installs PyPI's ziglang wheel
+#                                (default /var/cache/onetrans-zig; the version is a subfolder)
 # shellcheck shell=bash
 
 [ -z "${ONETRANS_RELEASE_LIB:-}" ] || return 0
@@ -32,6 +34,16 @@ if ! mkdir -p "$RELEASE_TARGET_DIR" 2>/dev/null || [ ! -w "$RELEASE_TARGET_DIR" 
 fi
 REPRO_TARGET_DIR=${ONETRANS_REPRO_TARGET_DIR:-$RELEASE_TARGET_DIR-repro}
 CROSS_TEST_TARGET_DIR=${ONETRANS_CROSS_TEST_TARGET_DIR:-$RELEASE_TARGET_DIR-tests}
+
+# zig (PyPI's ziglang wheel, pinned): the linker and C compiler of every Linux release build,
+# against the symbol set of an old glibc (scripts/release/zig-cc; docs/DECISIONS.md, "glibc
+# floor"). scripts/release/setup.sh installs it with pip into its own folder.
+ZIG_VERSION=0.17.0
+ZIG_HOME=${ONETRANS_ZIG_HOME:-/var/cache/onetrans-zig}/ziglang-$ZIG_VERSION
+ZIG=$ZIG_HOME/ziglang/zig
+# The oldest glibc the Linux packages load on: Kylin V10, UOS 20, openEuler 20.03 have 2.28.
+# scripts/release/linux.sh test fails a package whose binaries need a newer symbol version.
+GLIBC_FLOOR=2.28
 
 DEBIAN_RUSTC=/usr/bin/rustc
 DEBIAN_CARGO=/usr/bin/cargo
@@ -88,6 +100,17 @@ gnu_prefix() {
     esac
 }
 
+# zig's name of a Linux target, with the glibc whose symbols it links against: the floor, or
+# the oldest glibc zig has for the target (LoongArch: 2.36, the first glibc with the port).
+zig_target() {
+    case $1 in
+        x86_64-unknown-linux-gnu) echo "x86_64-linux-gnu.$GLIBC_FLOOR" ;;
+        aarch64-unknown-linux-gnu) echo "aarch64-linux-gnu.$GLIBC_FLOOR" ;;
+        loongarch64-unknown-linux-gnu) echo loongarch64-linux-gnu.2.36 ;;
+        *) die "no zig target known for $1" ;;
+    esac
+}
+
 # Whether a target is built with rustup's toolchain and its prebuilt std (this machine's own),
 # or with Debian's rustc-web and -Z build-std (every other, since `rustup target add` cannot
 # download here).
@@ -127,5 +150,5 @@ remap_pairs() {
 build_paths() {
     local src=$1 target_dir=$2
     printf '%s\n' "$src" "$target_dir" "${CARGO_HOME:-$HOME/.cargo}" "${RUSTUP_HOME:-$HOME/.rustup}" \
-        "$HOME" /root /var/cache /work | awk 'length($0) > 1' | sort -u
+        "$HOME" /root /var/cache /work "$ZIG_HOME" | awk 'length($0) > 1' | sort -u
 }

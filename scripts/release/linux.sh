@@ -9,7 +9,8 @@
 #                                             (what scripts/release/repro.sh compares)
 #
 # TARGET: x86_64-unknown-linux-gnu or aarch64-unknown-linux-gnu. The packages' set-up is
-# scripts/release/setup.sh (scripts/release.sh runs it first).
+# scripts/release/setup.sh (scripts/release.sh runs it first). The binaries are linked by zig
+# against glibc 2.28's symbols (GLIBC_FLOOR in lib.sh); the test fails a package that needs more.
 #
 # An archive holds one folder, onetrans-<version>-linux-<arch>/:
 #   lib/libonetrans.so  include/onetrans.h  bin/onetrans  bin/onetrans-portal
@@ -64,9 +65,32 @@ package() {
     log "dist/$name.tar.gz: $(stat -c %s "dist/$name.tar.gz") bytes; needs glibc $(glibc_floor "$stage"/lib/* "$stage"/bin/*) or later"
 }
 
-# The newest glibc symbol version the binaries need: the oldest glibc they run on.
-glibc_floor() {
-    LC_ALL=C objdump -T "$@" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -n1
+# The glibc versions the binaries require (their version references, `objdump -p`: every
+# GLIBC_* name the dynamic loader checks, also those no listed symbol shows), one a line,
+# without the GLIBC_ prefix; a non-numeric one (GLIBC_PRIVATE, GLIBC_ABI_DT_RELR) as it is.
+glibc_versions() {
+    LC_ALL=C objdump -p "$@" | awk '/^Version References:/ { refs = 1; next }
+        refs && /^[^ ]/ { refs = 0 } refs && $NF ~ /^GLIBC_/ { print $NF }' |
+        sed 's/^GLIBC_\([0-9][0-9.]*\)$/\1/' | sort -Vu
+}
+
+# The newest glibc the binaries need: the oldest glibc they run on.
+glibc_floor() { glibc_versions "$@" | tail -n1; }
+
+# Each binary needs at most glibc GLIBC_FLOOR (lib.sh): prints what a binary needs beyond it.
+expect_glibc_floor() {
+    local file bad=0 version
+    for file in "$@"; do
+        while IFS= read -r version; do
+            if ! [[ $version =~ ^[0-9.]+$ ]] ||
+                [ "$(printf '%s\n%s\n' "$version" "$GLIBC_FLOOR" | sort -V | tail -n1)" != "$GLIBC_FLOOR" ]; then
+                printf '%s needs %s (more than glibc %s)\n' "$(basename "$file")" "$version" "$GLIBC_FLOOR"
+                bad=1
+            fi
+        done < <(glibc_versions "$file")
+        [ -n "$(glibc_versions "$file")" ] || { printf '%s: no glibc version found\n' "$file"; bad=1; }
+    done
+    ((bad == 0))
 }
 
 # --- the unpack-and-run test -----------------------------------------------------------------
@@ -189,6 +213,8 @@ test_package() {
     log "testing $name from $PKG"
     check "$name: SHA256SUMS" in_package sha256sum --quiet -c SHA256SUMS
     check "$name: no RPATH/RUNPATH" expect_no_rpath
+    check "$name: needs glibc $GLIBC_FLOOR at most ($(glibc_floor "$PKG"/lib/* "$PKG"/bin/*))" \
+        expect_glibc_floor "$PKG"/lib/* "$PKG"/bin/*
     check "$name: onetrans --version" expect_version "$target"
     start_portal "$target"
     check "$name: onetrans call against the package's onetrans-portal ($PORTAL_URL)" \
