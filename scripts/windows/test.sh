@@ -50,7 +50,7 @@ prepare_arch() {
     cp dist/"$(arch_dir "$target")"/OneTrans.dll dist/OneTrans.ini "$dir/"
     cp "$WIN_TARGET_DIR/$target/release/onetrans_panic_probe.dll" "$dir/"
     local flags=(-static -Wall -Wextra -Werror -O2)
-    "$cc" "${flags[@]}" -o "$dir/onetrans_test.exe" windows/test_client.c -lws2_32
+    "$cc" "${flags[@]}" -o "$dir/onetrans_test.exe" windows/test_client.c -lws2_32 -lversion
     "$cc" "${flags[@]}" -o "$dir/loadlibrary.exe" windows/examples/loadlibrary.c
     # The header and the import libraries, as a C/C++ project that links uses them.
     "$cc" "${flags[@]}" -Idist/include -o "$dir/link_dll_a.exe" windows/examples/link.c \
