@@ -154,9 +154,95 @@ fn sm2(c: &mut Criterion) {
     group.finish();
 }
 
+/// An answer that arrives at once: the network taken out of a call.
+struct Canned(Vec<u8>);
+
+impl onetrans::transport::Transport for Canned {
+    fn post(
+        &self,
+        _url: &str,
+        _body: &[u8],
+    ) -> Result<onetrans::transport::HttpAnswer, onetrans::error::Error> {
+        Ok(onetrans::transport::HttpAnswer {
+            status: 200,
+            body: self.0.clone(),
+        })
+    }
+}
+
+/// The library's own work for one whole call (`call::run`: parse, seal, sign, open, verify,
+/// render; the network replaced by an instant answer) with the vendor document's pushMsg
+/// example, signed SM3 and signed SM2 (keys in the input, so both parsed per call as a real
+/// call does): the per-call cost of choosing SM2.
+fn call_sign_types(c: &mut Criterion) {
+    use onetrans::call::{self, Env};
+    use onetrans::clock::ChinaTime;
+    use onetrans::crypto::AppKey;
+    use onetrans::json;
+    use onetrans::protocol::{self, Reply};
+    use onetrans::signing::{Signing, Sm2Keys};
+    use onetrans::sm2::{self as sm2, PrivateKey, UserId};
+
+    const NONCE: &str = "abcdef0123456789abcdef0123456789";
+    let client_hex = "AFA3F4908938DFE9BD560A23E7160ECEB0579FCBD526803CB02E56643EA0E1B0";
+    let server_hex = "20719101D4A830E974FA9FC1FF978F8B69C2C2129224D002726AF78C26E9FD76";
+    let client = PrivateKey::parse("c", client_hex).unwrap();
+    let server = PrivateKey::parse("s", server_hex).unwrap();
+    let vectors: serde_json::Value =
+        serde_json::from_str(include_str!("../spec/vectors.json")).unwrap();
+    let sm3_input = vectors["request"][0]["input"].as_str().unwrap().to_owned();
+    let sm2_input = vectors["sm2_request"][0]["input"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (app_id, app_key) = (
+        "zxm3QCh5RA5SrXm2C3b5JDcGAHMtepFN",
+        AppKey::new("St72fYdfk6ph4YiFpMwa4yw8Tyr8wCmM"),
+    );
+    let key = DataKey::derive(app_id, &app_key);
+    let mut request = json::Map::new();
+    request.insert("appId".into(), app_id.into());
+    request.insert("orgId".into(), "H46010000000".into());
+    request.insert("nonceStr".into(), NONCE.into());
+    let reply = Reply {
+        code: 0,
+        message: "成功".into(),
+        data: Some(json::parse(r#"{"response":"SUCCESS"}"#).unwrap()),
+        extra: String::new(),
+    };
+    let portal_sm2 = Signing::Sm2(Box::new(Sm2Keys {
+        own: server,
+        peer: sm2::public_of(&client),
+        user_id: UserId::default(),
+    }));
+    let ts = "2022-05-10 16:56:25";
+    let seal = |signing: &Signing| {
+        protocol::seal_response_with(&request, &reply, &key, &app_key, ts, signing).into_bytes()
+    };
+    let now = || ChinaTime::parse("2022-05-10 16:56:25").unwrap();
+    let nonce = || NONCE.to_owned();
+    let mut group = c.benchmark_group("call");
+    for (name, input, answer) in [
+        ("SM3", &sm3_input, Canned(seal(&Signing::Sm3))),
+        ("SM2", &sm2_input, Canned(seal(&portal_sm2))),
+    ] {
+        let env = Env {
+            transport: &answer,
+            now: &now,
+            nonce: &nonce,
+        };
+        let outcome = call::run(input, &env);
+        assert_eq!(outcome.code, "000000", "{name}: {}", outcome.output);
+        group.bench_function(name, |b| {
+            b.iter(|| call::run(black_box(input), &env));
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = configured();
-    targets = sm4_library, sm4_engines, sm3, hex, sm2
+    targets = sm4_library, sm4_engines, sm3, hex, sm2, call_sign_types
 }
 criterion_main!(benches);

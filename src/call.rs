@@ -10,6 +10,7 @@ use crate::input::{self, CallInput};
 use crate::output;
 use crate::protocol::{self, Answer, SealedRequest};
 use crate::runtime;
+use crate::signing::{self, Sm2Defaults};
 use crate::transport::{HttpAnswer, Transport};
 use crate::url;
 
@@ -57,11 +58,17 @@ impl Env<'_> {
     }
 }
 
-/// Runs a call from the caller's (already decoded) JSON text. Never panics: a panic inside is
-/// caught and reported as `444444` with a failure output.
+/// Runs a call from the caller's (already decoded) JSON text, with no configured SM2 keys (an
+/// SM2 call then needs both keys in its input). Never panics: a panic inside is caught and
+/// reported as `444444` with a failure output.
 pub fn run(text: &str, env: &Env<'_>) -> Outcome {
+    run_configured(text, env, &Sm2Defaults::default())
+}
+
+/// [`run`] with the configuration's SM2 keys for the calls whose input leaves them out.
+pub fn run_configured(text: &str, env: &Env<'_>, sm2: &Sm2Defaults) -> Outcome {
     let mut trace = Trace::default();
-    let result = catch_unwind(AssertUnwindSafe(|| run_inner(text, env, &mut trace)));
+    let result = catch_unwind(AssertUnwindSafe(|| run_inner(text, env, sm2, &mut trace)));
     let (org_id, result) = match result {
         Ok(r) => r,
         Err(_) => (
@@ -93,7 +100,7 @@ pub fn run(text: &str, env: &Env<'_>) -> Outcome {
 
 type Partial = (Option<String>, Result<Answer, Error>);
 
-fn run_inner(text: &str, env: &Env<'_>, trace: &mut Trace) -> Partial {
+fn run_inner(text: &str, env: &Env<'_>, sm2: &Sm2Defaults, trace: &mut Trace) -> Partial {
     let (parsed, ignored_tail) = input::parse_noting_tail(text);
     if ignored_tail > 0 {
         runtime::note_ignored_tail(ignored_tail);
@@ -103,10 +110,17 @@ fn run_inner(text: &str, env: &Env<'_>, trace: &mut Trace) -> Partial {
         Err(e) => return (input::org_id_hint(text), Err(e)),
     };
     let org_id = input.org_id.clone();
-    (org_id, exchange(&input, env, trace))
+    (org_id, exchange(&input, env, sm2, trace))
 }
 
-fn exchange(input: &CallInput, env: &Env<'_>, trace: &mut Trace) -> Result<Answer, Error> {
+fn exchange(
+    input: &CallInput,
+    env: &Env<'_>,
+    sm2: &Sm2Defaults,
+    trace: &mut Trace,
+) -> Result<Answer, Error> {
+    // The keys are parsed once, before anything is sent; a bad one is 000105.
+    let signing = signing::resolve(input.sign_type, &input.keys, sm2)?;
     let key = DataKey::derive(&input.app_id, &input.app_key);
     let timestamp = match &input.timestamp {
         Some(ts) => ts.clone(),
@@ -117,7 +131,7 @@ fn exchange(input: &CallInput, env: &Env<'_>, trace: &mut Trace) -> Result<Answe
         body,
         nonce,
         sign_text_masked,
-    } = protocol::seal_request(input, &key, &timestamp, &nonce);
+    } = protocol::seal_request_with(input, &key, &timestamp, &nonce, &signing);
     trace.path = url::path_of(&input.server_addr);
     trace.nonce.clone_from(&nonce);
     trace.sign_text_masked = sign_text_masked;
@@ -129,7 +143,7 @@ fn exchange(input: &CallInput, env: &Env<'_>, trace: &mut Trace) -> Result<Answe
     trace.response_body = Some(body);
     checked?;
     let body = trace.response_body.as_deref().unwrap_or_default();
-    protocol::open_response(body, &input.app_id, &key, &input.app_key, &nonce)
+    protocol::open_response_with(body, &input.app_id, &key, &input.app_key, &nonce, &signing)
 }
 
 fn check_status(status: u16, body: &[u8]) -> Result<(), Error> {
@@ -151,7 +165,15 @@ fn check_status(status: u16, body: &[u8]) -> Result<(), Error> {
 /// real clock and the OS random source.
 pub fn run_live(text: &str) -> Outcome {
     match runtime::transport() {
-        Ok(transport) => run(text, &Env::live(transport)),
+        Ok(transport) => {
+            // The transport loaded, so the configuration did.
+            let sm2 = runtime::config().map(|c| &c.sm2).ok();
+            run_configured(
+                text,
+                &Env::live(transport),
+                sm2.unwrap_or(&Sm2Defaults::default()),
+            )
+        }
         Err(error) => Outcome {
             code: Code::from(&error.kind),
             output: output::failure(&error, input::org_id_hint(text).as_deref()),

@@ -12,6 +12,8 @@ use std::time::Duration;
 use crate::charset::CharsetSetting;
 use crate::error::Error;
 use crate::platform;
+use crate::signing::{SecretText, Sm2Defaults};
+use crate::sm2::UserId;
 use crate::transport::Settings;
 
 /// The INI file's name, looked up beside the library.
@@ -58,6 +60,9 @@ pub struct Config {
     pub log_dir: Option<PathBuf>,
     pub log_level: LogLevel,
     pub log_retention_days: u32,
+    /// `clientPrvKey`, `serverPubKey`, `sm2UserId`: the SM2 keys of calls whose input has none
+    /// (spec section 11). The private key's `Debug` is redacted.
+    pub sm2: Sm2Defaults,
     /// Where the settings came from, for the self-check and the log.
     pub source: Option<PathBuf>,
 }
@@ -71,6 +76,7 @@ impl Default for Config {
             log_dir: None,
             log_level: LogLevel::Info,
             log_retention_days: 30,
+            sm2: Sm2Defaults::default(),
             source: None,
         }
     }
@@ -88,7 +94,7 @@ fn parse_out_buf_size(value: &str) -> Option<usize> {
 }
 
 /// The keys, in the INI's spelling; the environment variable is derived from each.
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 14] = [
     "connectTimeoutMs",
     "readTimeoutMs",
     "outBufSize",
@@ -100,6 +106,9 @@ pub const KEYS: [&str; 11] = [
     "proxy",
     "caFile",
     "insecureSkipVerify",
+    "clientPrvKey",
+    "serverPubKey",
+    "sm2UserId",
 ];
 
 /// `ONETRANS_` + the key in upper snake case: `readTimeoutMs` → `ONETRANS_READ_TIMEOUT_MS`.
@@ -171,6 +180,11 @@ impl Config {
             "proxy" => self.transport.proxy = v.proxy()?,
             "caFile" => self.transport.ca_file = v.path(base),
             "insecureSkipVerify" => self.transport.insecure_skip_verify = v.switch()?,
+            // The keys are checked by the SM2 calls that use them (`crate::signing::resolve`),
+            // so a bad one never shows here, and a key's value is never echoed.
+            "clientPrvKey" => self.sm2.client_prv_key = v.secret(),
+            "serverPubKey" => self.sm2.server_pub_key = v.non_empty(),
+            "sm2UserId" => self.sm2.user_id = v.user_id()?,
             other => {
                 return Err(Error::bad_input(format!(
                 "配置错误：{origin} 有未知的设置项 {other}，可用的有 {} (unknown setting {other})",
@@ -202,6 +216,26 @@ impl Value<'_> {
         Error::bad_input(format!(
             "配置错误：{origin} 的 {key} = \"{raw}\" 无效，应为{expected} (bad setting {key} = \"{raw}\" in {origin})"
         ))
+    }
+
+    /// A secret (`clientPrvKey`): kept in a zeroizing text; empty is none.
+    fn secret(&self) -> Option<SecretText> {
+        (!self.text.is_empty()).then(|| SecretText::new(self.text.to_owned()))
+    }
+
+    /// Any text; empty is none.
+    fn non_empty(&self) -> Option<String> {
+        (!self.text.is_empty()).then(|| self.text.to_owned())
+    }
+
+    /// The SM2 user id (at most 8191 bytes); empty is the default. The error does not quote it.
+    fn user_id(&self) -> Result<Option<UserId>, Error> {
+        if self.text.is_empty() {
+            return Ok(None);
+        }
+        UserId::new(self.text).map(Some).map_err(|e| {
+            Error::bad_input(format!("配置错误：{} 的 sm2UserId 无效：{e}", self.origin))
+        })
     }
 
     /// Milliseconds, 1 to 600000.
@@ -434,6 +468,10 @@ mod tests {
         assert_eq!(env_name("outBufSize"), "ONETRANS_OUT_BUF_SIZE");
         assert_eq!(env_name("logDir"), "ONETRANS_LOG_DIR");
         assert_eq!(env_name("caFile"), "ONETRANS_CA_FILE");
+        // Spelled out in `signing`, which sits below this module.
+        assert_eq!(env_name("clientPrvKey"), crate::signing::CLIENT_PRV_KEY_ENV);
+        assert_eq!(env_name("serverPubKey"), crate::signing::SERVER_PUB_KEY_ENV);
+        assert_eq!(env_name("sm2UserId"), "ONETRANS_SM2_USER_ID");
     }
 
     #[test]

@@ -20,10 +20,12 @@ use crate::json::{Map, Value};
 use crate::clock::ChinaTime;
 use crate::crypto::AppKey;
 use crate::error::Error;
+use crate::signing::{CallKeys, SecretText, SignType};
 use crate::url::HttpUrl;
 
 /// The keys of `data` that configure the connection; every other member is business data.
-pub(crate) const CONNECTION_KEYS: [&str; 7] = [
+/// `clientPrvKey` and `serverPubKey` are the SM2 keys of spec section 11 (1.1): never sent.
+pub(crate) const CONNECTION_KEYS: [&str; 9] = [
     "serverAddr",
     "appId",
     "appKey",
@@ -31,6 +33,8 @@ pub(crate) const CONNECTION_KEYS: [&str; 7] = [
     "signType",
     "timestamp",
     "version",
+    "clientPrvKey",
+    "serverPubKey",
 ];
 
 /// The largest input accepted, in bytes (16 MiB); a larger one is refused as bad input before
@@ -53,6 +57,11 @@ pub struct CallInput {
     pub org_id: Option<String>,
     /// `data` without the connection keys, in the caller's member order.
     pub business: Value,
+    /// `signType`: `SM3` (the default) or `SM2`.
+    pub sign_type: SignType,
+    /// The SM2 keys the caller gave in `data` (spec section 11); the configuration's are used
+    /// for those it left out. Never sent, never logged, zeroed when the call ends.
+    pub keys: CallKeys,
 }
 
 /// What of the input could be read before a failure, so that failure outputs still echo the
@@ -149,7 +158,7 @@ fn parse_object(text: &str, ignored_tail: &mut usize) -> Result<CallInput, Error
 }
 
 fn split(data: Map, org_id: Option<String>) -> Result<CallInput, Error> {
-    let mut conn: [Option<Value>; 7] = Default::default();
+    let mut conn: [Option<Value>; 9] = Default::default();
     let mut business = Map::with_capacity(data.len());
     for (key, value) in data {
         match CONNECTION_KEYS.iter().position(|k| *k == key) {
@@ -159,7 +168,8 @@ fn split(data: Map, org_id: Option<String>) -> Result<CallInput, Error> {
             }
         }
     }
-    let [server_addr, app_id, app_key, encrypt_type, sign_type, timestamp, version] = conn;
+    let [server_addr, app_id, app_key, encrypt_type, sign_type, timestamp, version, client_prv_key, server_pub_key] =
+        conn;
 
     let server_addr = required_string("serverAddr", server_addr)?;
     let server_addr = normalise_url(&server_addr);
@@ -177,7 +187,11 @@ fn split(data: Map, org_id: Option<String>) -> Result<CallInput, Error> {
     }
     let app_key = AppKey::new(required_string("appKey", app_key)?);
     check_algorithm("encryptType", encrypt_type, "SM4")?;
-    check_algorithm("signType", sign_type, "SM3")?;
+    let sign_type = parse_sign_type(sign_type)?;
+    let keys = CallKeys {
+        client_prv_key: optional_secret("clientPrvKey", client_prv_key)?,
+        server_pub_key: optional_string("serverPubKey", server_pub_key)?,
+    };
     let timestamp = optional_string("timestamp", timestamp)?;
     if let Some(ts) = &timestamp {
         if ChinaTime::parse(ts).is_none() {
@@ -196,6 +210,8 @@ fn split(data: Map, org_id: Option<String>) -> Result<CallInput, Error> {
         version,
         org_id,
         business: Value::Object(business),
+        sign_type,
+        keys,
     })
 }
 
@@ -254,6 +270,32 @@ fn check_algorithm(key: &str, value: Option<Value>, only: &str) -> Result<(), Er
         Some(v) if v.eq_ignore_ascii_case(only) => Ok(()),
         Some(v) => Err(Error::bad_input(format!(
             "{key} \"{v}\" 不支持，只支持 {only} (unsupported {key} \"{v}\"; only {only})"
+        ))),
+    }
+}
+
+/// `signType`: `SM3` (also when absent or empty) or `SM2`, in any case.
+fn parse_sign_type(value: Option<Value>) -> Result<SignType, Error> {
+    match optional_string("signType", value)? {
+        None => Ok(SignType::Sm3),
+        Some(v) => SignType::parse(&v).ok_or_else(|| {
+            Error::bad_input(format!(
+                "signType \"{v}\" 不支持，只支持 SM3 或 SM2 (unsupported signType \"{v}\"; only SM3 or SM2)"
+            ))
+        }),
+    }
+}
+
+/// A secret string member (`clientPrvKey`): moved into a zeroizing text; absent, `null` and
+/// `""` are `None`. A non-string is refused without showing it.
+fn optional_secret(key: &str, value: Option<Value>) -> Result<Option<SecretText>, Error> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(SecretText::new(s))),
+        Some(other) => Err(Error::bad_input(format!(
+            "{key} 应为字符串，实际为 {} (\"{key}\" must be a string)",
+            type_name(&other)
         ))),
     }
 }

@@ -21,6 +21,7 @@
 //! | [`platform`] | the library's own path, the ANSI code page, pinning the library in memory |
 //! | [`charset`] | UTF-8 / GB18030 / UTF-16 at the boundary |
 //! | [`clock`] | China time |
+//! | [`signing`] | the sign types `SM3` and `SM2` behind one interface; the SM2 keys of a call |
 //! | [`sm2`] | SM2 keys in every format, *Z*, SM3withSM2 signing and verification (spec section 11) |
 //! | [`crypto`] | SM3, SM4-ECB-PKCS7, the data key, hex |
 //! | [`sm4`] | the SM4 block cipher: GFNI/AVX-512, AES-NI and portable engines, chosen at run time |
@@ -47,6 +48,7 @@ pub mod output;
 pub(crate) mod platform;
 pub mod protocol;
 pub mod runtime;
+pub mod signing;
 pub mod sm2;
 #[allow(unsafe_code)] // the AES-NI and GFNI/AVX-512 engines' intrinsics
 pub mod sm4;

@@ -9,6 +9,7 @@ use crate::crypto::{self, AppKey, DataKey};
 use crate::error::{codes, is_passable_code, Error, ErrorKind, MAX_PORTAL_CODE_LEN};
 use crate::input::CallInput;
 use crate::json;
+use crate::signing::{Signing, Verdict};
 
 // --- the sign text (spec section 4): the one place its rules live ----------------------------
 
@@ -98,7 +99,7 @@ pub struct SealedRequest {
     pub sign_text_masked: String,
 }
 
-/// Builds, encrypts and signs the request envelope of spec section 2.
+/// Builds, encrypts and signs the request envelope of spec section 2, with SM3.
 ///
 /// `timestamp` is the caller's, or the current China time when the caller left it empty;
 /// `nonce` is 32 lowercase hex characters, new for each call ([`new_nonce`]).
@@ -108,18 +109,30 @@ pub fn seal_request(
     timestamp: &str,
     nonce: &str,
 ) -> SealedRequest {
+    seal_request_with(input, key, timestamp, nonce, &Signing::Sm3)
+}
+
+/// [`seal_request`] signed by `signing`: its `signType` (`SM3` or `SM2`) in the envelope and
+/// its `signData` over the same sign text (spec sections 2 and 11).
+pub fn seal_request_with(
+    input: &CallInput,
+    key: &DataKey,
+    timestamp: &str,
+    nonce: &str,
+    signing: &Signing,
+) -> SealedRequest {
     let mut envelope = Map::with_capacity(7);
     envelope.insert("appId".into(), Value::String(input.app_id.clone()));
     if let Some(org) = &input.org_id {
         envelope.insert("orgId".into(), Value::String(org.clone()));
     }
     envelope.insert("encType".into(), "SM4".into());
-    envelope.insert("signType".into(), "SM3".into());
+    envelope.insert("signType".into(), signing.sign_type().as_str().into());
     envelope.insert("timestamp".into(), timestamp.into());
     envelope.insert("nonceStr".into(), nonce.into());
     envelope.insert("version".into(), Value::String(input.version.clone()));
     let text = sign_text(&envelope, Some(&input.business), &input.app_key);
-    let sign_data = crypto::sign(&text);
+    let sign_data = signing.sign(&text);
     // The body is the envelope's compact JSON followed by `encData` and `signData`, its last
     // two members. The business data's compact JSON is written into the body itself, then
     // encrypted and turned into hex there: the payload is copied once on the way out.
@@ -171,13 +184,28 @@ pub struct Answer {
     pub data: Option<Value>,
 }
 
-/// Verifies and decrypts the portal's answer (spec section 5). `sent_nonce` is the request's.
+/// Verifies and decrypts the portal's answer (spec section 5) to an SM3 request. `sent_nonce`
+/// is the request's.
 pub fn open_response(
     body: &[u8],
     app_id: &str,
     key: &DataKey,
     app_key: &AppKey,
     sent_nonce: &str,
+) -> Result<Answer, Error> {
+    open_response_with(body, app_id, key, app_key, sent_nonce, &Signing::Sm3)
+}
+
+/// [`open_response`] for a request signed by `signing`: with SM2, the answer must carry
+/// `signType` `SM2` (any case; anything else is a downgrade) and a `signData` that verifies under
+/// the portal's public key (spec section 11). All `000102`.
+pub fn open_response_with(
+    body: &[u8],
+    app_id: &str,
+    key: &DataKey,
+    app_key: &AppKey,
+    sent_nonce: &str,
+    signing: &Signing,
 ) -> Result<Answer, Error> {
     let envelope = parse_answer_envelope(body)?;
     let resp_code = match envelope.get("respCode") {
@@ -218,12 +246,7 @@ pub fn open_response(
         ));
     };
     let text = sign_text(&envelope, data.as_ref(), app_key);
-    if !crypto::verify(&text, sign_data) {
-        return Err(Error::new(
-            ErrorKind::Signature,
-            "应答签名校验失败：appKey 与门户不一致或应答被篡改，结果不可信，请先查询交易状态 (the answer's signature is wrong: appKey mismatch or tampering)",
-        ));
-    }
+    check_answer_signature(&envelope, &text, sign_data, signing)?;
     match envelope.get("nonceStr") {
         Some(Value::String(n)) if n == sent_nonce => {}
         _ => {
@@ -242,6 +265,39 @@ pub fn open_response(
         org_id: field("orgId", Value::String(String::new())),
         data,
     })
+}
+
+/// Check of a `000000` answer's signature. SM3 as before 1.1 (the answer's `signType` is not
+/// read). SM2: the answer's `signType` must be the request's (`SM2`, compared
+/// case-insensitively; absent or `SM3` is a downgrade, refused before anything is verified:
+/// an SM3 signature only proves the appKey, which the SM2 key pair exists not to trust), then
+/// `signData` must be one of the two encodings and verify under `serverPubKey`.
+fn check_answer_signature(
+    envelope: &Map,
+    text: &str,
+    sign_data: &str,
+    signing: &Signing,
+) -> Result<(), Error> {
+    let refuse = |message: String| Err(Error::new(ErrorKind::Signature, message));
+    if let Signing::Sm3 = signing {
+        if !crypto::verify(text, sign_data) {
+            return refuse("应答签名校验失败：appKey 与门户不一致或应答被篡改，结果不可信，请先查询交易状态 (the answer's signature is wrong: appKey mismatch or tampering)".into());
+        }
+        return Ok(());
+    }
+    let expected = signing.sign_type().as_str();
+    let answered = envelope.get("signType").and_then(Value::as_str);
+    if !answered.is_some_and(|t| t.eq_ignore_ascii_case(expected)) {
+        let shown = answered.map_or_else(|| "（无 / none）".to_owned(), shown_code);
+        return refuse(format!(
+            "应答的 signType {shown} 不是请求的 {expected}（签名类型被降级），结果不可信，请先查询交易状态并联系门户 (the answer's signType is not the request's {expected}: a downgrade; the outcome is not trusted, query first)"
+        ));
+    }
+    match signing.verify(text, sign_data) {
+        Verdict::Valid => Ok(()),
+        Verdict::Malformed => refuse("应答的 signData 不是 SM2 签名（应为 r‖s 64 字节或其 DER 编码的 Base64），结果不可信，请先查询交易状态 (the answer's signData is not an SM2 signature: base64 of the 64-byte r‖s or of its DER expected)".into()),
+        Verdict::Invalid => refuse("应答 SM2 签名校验失败：serverPubKey 不是门户的公钥，或应答被篡改，结果不可信，请先查询交易状态 (the answer's SM2 signature does not verify: serverPubKey is not the portal's key, or the answer was tampered with)".into()),
+    }
 }
 
 /// The body as a JSON object with a `respCode`, or `000002`.
@@ -394,11 +450,23 @@ pub fn parse_request_envelope(body: &[u8]) -> Result<Map, Error> {
     Ok(map)
 }
 
-/// Checks 5 and 6: verifies `signData` and decrypts `encData` to a JSON object.
+/// Checks 5 and 6: verifies `signData` (SM3) and decrypts `encData` to a JSON object.
 pub fn open_request(
     envelope: Map,
     key: &DataKey,
     app_key: &AppKey,
+) -> Result<OpenedRequest, Error> {
+    open_request_with(envelope, key, app_key, &Signing::Sm3)
+}
+
+/// [`open_request`] with the portal's `signing`: SM3, or SM2 verifying with the institution's
+/// public key (spec section 11). The caller has checked that the request's `signType` is the
+/// one `signing` verifies.
+pub fn open_request_with(
+    envelope: Map,
+    key: &DataKey,
+    app_key: &AppKey,
+    signing: &Signing,
 ) -> Result<OpenedRequest, Error> {
     let text_of = |name: &str| envelope.get(name).and_then(Value::as_str).unwrap_or("");
     let plain = key.decrypt_hex(text_of("encData"));
@@ -406,7 +474,7 @@ pub fn open_request(
     // The signature covers the decrypted data, so an undecryptable body cannot verify: report it
     // as a signature failure, as check 5 comes first.
     let text = sign_text(&envelope, data.as_ref(), app_key);
-    if !crypto::verify(&text, text_of("signData")) {
+    if signing.verify(&text, text_of("signData")) != Verdict::Valid {
         return Err(Error::new(
             ErrorKind::Signature,
             "核验签名参数失败，签名无效",
@@ -430,13 +498,26 @@ pub struct Reply {
     pub extra: String,
 }
 
-/// Builds the portal's signed, encrypted answer (spec section 5) to an accepted request.
+/// Builds the portal's signed (SM3), encrypted answer (spec section 5) to an accepted request.
 pub fn seal_response(
     request: &Map,
     reply: &Reply,
     key: &DataKey,
     app_key: &AppKey,
     timestamp: &str,
+) -> String {
+    seal_response_with(request, reply, key, app_key, timestamp, &Signing::Sm3)
+}
+
+/// [`seal_response`] signed by the portal's `signing` (SM2: with the portal's private key, and
+/// `signType` `SM2`).
+pub fn seal_response_with(
+    request: &Map,
+    reply: &Reply,
+    key: &DataKey,
+    app_key: &AppKey,
+    timestamp: &str,
+    signing: &Signing,
 ) -> String {
     let echo = |name: &str| request.get(name).cloned().unwrap_or(Value::Null);
     let mut envelope = Map::with_capacity(14);
@@ -451,7 +532,7 @@ pub fn seal_response(
     envelope.insert("timestamp".into(), timestamp.into());
     envelope.insert("nonceStr".into(), echo("nonceStr"));
     envelope.insert("encType".into(), "SM4".into());
-    envelope.insert("signType".into(), "SM3".into());
+    envelope.insert("signType".into(), signing.sign_type().as_str().into());
     if let Some(data) = &reply.data {
         // Encrypted and hex-expanded in the buffer the compact JSON was written to.
         let mut buf = json::compact(data).into_bytes();
@@ -460,7 +541,7 @@ pub fn seal_response(
         envelope.insert("encData".into(), enc_data.into());
     }
     let text = sign_text(&envelope, reply.data.as_ref(), app_key);
-    envelope.insert("signData".into(), crypto::sign(&text).into());
+    envelope.insert("signData".into(), signing.sign(&text).into());
     envelope.insert("extra".into(), reply.extra.clone().into());
     json::compact(&Value::Object(envelope))
 }

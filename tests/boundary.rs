@@ -60,32 +60,6 @@ fn portal() -> Portal {
     Portal::start(PortalConfig::default()).expect("the simulator starts")
 }
 
-/// `MobileTransEx` on raw bytes with `cap` bytes followed by guard bytes: (code, bytes before
-/// the NUL or `None` when no NUL was written, reported length).
-fn ex_bytes(input: &[u8], cap: u32) -> (String, Option<Vec<u8>>, u32) {
-    let input = CString::new(input).unwrap();
-    let mut out = vec![0xA5u8; cap as usize + 64];
-    let mut len = 0xFFFF_FFFFu32;
-    // SAFETY: `out` has `cap` + 64 writable bytes; `len` is writable.
-    let code = unsafe {
-        ffi::MobileTransEx(
-            input.as_ptr(),
-            out.as_mut_ptr().cast::<c_char>(),
-            cap,
-            &mut len,
-        )
-    };
-    assert!(
-        out[cap as usize..].iter().all(|&b| b == 0xA5),
-        "written past outCap {cap}"
-    );
-    let written = out[..cap as usize]
-        .iter()
-        .position(|&b| b == 0)
-        .map(|n| out[..n].to_vec());
-    (code_string(code), written, len)
-}
-
 /// `OneTransLastOutput` with `cap` bytes behind guard bytes: (code, bytes before the NUL or
 /// `None` when no NUL was written, reported length).
 fn last_output(cap: u32) -> (String, Option<Vec<u8>>, u32) {
@@ -202,7 +176,7 @@ fn last_output_returns_the_stored_calls_own_code() {
     );
     on_fresh_thread(move || {
         // A passed-through portal code.
-        let (_, _, needed) = ex_bytes(unknown.as_bytes(), 1);
+        let (_, _, needed) = mobile_trans_ex_bytes(unknown.as_bytes(), 1);
         let (code, written, len) = last_output(needed);
         assert_eq!((code.as_str(), len), ("404404", needed));
         let out = written.unwrap();
@@ -210,7 +184,7 @@ fn last_output_returns_the_stored_calls_own_code() {
 
         // A verified success too big for the first buffer: 000106 from the call, 000000 from
         // the recovery.
-        let (code, _, needed) = ex_bytes(big.as_bytes(), 300);
+        let (code, _, needed) = mobile_trans_ex_bytes(big.as_bytes(), 300);
         assert_eq!(code, "000106");
         let (code, written, len) = last_output(needed);
         assert_eq!((code.as_str(), len), ("000000", needed));
@@ -239,7 +213,7 @@ fn a_failure_that_does_not_fit_keeps_its_own_code() {
     ] {
         let input = push_msg(&url, "FIT-FAIL", "");
         for cap in [0u32, 1, 40, 120, 200] {
-            let (code, written, needed) = ex_bytes(input.as_bytes(), cap);
+            let (code, written, needed) = mobile_trans_ex_bytes(input.as_bytes(), cap);
             assert_eq!(
                 code, expected,
                 "cap {cap}: the code still tells sent-or-not"
@@ -282,11 +256,11 @@ fn shortened_failures_are_json_cut_at_character_boundaries() {
     let caps = |needed: u32| (0..=400).chain((401..=needed + 1).step_by(29));
 
     // UTF-8.
-    let (code, full, needed) = ex_bytes(input.as_bytes(), 1 << 20);
+    let (code, full, needed) = mobile_trans_ex_bytes(input.as_bytes(), 1 << 20);
     assert_eq!(code, "000105");
     let full_message = message(text(&full.unwrap()));
     for cap in caps(needed) {
-        let (code, written, len) = ex_bytes(input.as_bytes(), cap);
+        let (code, written, len) = mobile_trans_ex_bytes(input.as_bytes(), cap);
         assert_eq!((code.as_str(), len), ("000105", needed), "cap {cap}");
         if let Some(out) = written.filter(|o| !o.is_empty()) {
             check_shortened(text(&out), &full_message, cap);
@@ -295,9 +269,9 @@ fn shortened_failures_are_json_cut_at_character_boundaries() {
 
     // GB18030 (the input comes in GBK, so the output goes out in GBK).
     let (gbk, _, _) = encoding_rs::GB18030.encode(&input);
-    let (_, _, needed) = ex_bytes(&gbk, 1);
+    let (_, _, needed) = mobile_trans_ex_bytes(&gbk, 1);
     for cap in caps(needed) {
-        let (code, written, len) = ex_bytes(&gbk, cap);
+        let (code, written, len) = mobile_trans_ex_bytes(&gbk, cap);
         assert_eq!((code.as_str(), len), ("000105", needed), "cap {cap}");
         if let Some(out) = written.filter(|o| !o.is_empty()) {
             let out = encoding_rs::GB18030
@@ -335,7 +309,7 @@ fn a_success_that_does_not_fit_is_000106_and_points_to_last_output_only() {
         );
         assert!(msg.contains("验签"), "it says the answer verified: {msg}");
         for cap in [1u32, 90, 120, 200, 300] {
-            let (code, written, _) = ex_bytes(input.as_bytes(), cap);
+            let (code, written, _) = mobile_trans_ex_bytes(input.as_bytes(), cap);
             assert_eq!(code, "000106", "cap {cap}");
             let out = written.unwrap();
             if !out.is_empty() {
@@ -395,7 +369,7 @@ fn a_panic_at_the_boundary_writes_the_444444_output() {
     let portal = portal();
     let good = push_msg(&portal.url(PUSH_MSG), "PANIC-1", "");
     on_fresh_thread(move || {
-        let (code, written, _) = ex_bytes(good.as_bytes(), 4096);
+        let (code, written, _) = mobile_trans_ex_bytes(good.as_bytes(), 4096);
         assert_eq!(code, "000000", "{:?}", written);
 
         // MobileTransEx: the buffer, *outLen and the stored output all say 444444.
@@ -424,7 +398,7 @@ fn a_panic_at_the_boundary_writes_the_444444_output() {
 
         // A small capacity: fitted, the code unchanged.
         onetrans::entry::panic_at_next_call_for_test();
-        let (code, written, len) = ex_bytes(good.as_bytes(), 40);
+        let (code, written, len) = mobile_trans_ex_bytes(good.as_bytes(), 40);
         assert_eq!(code, "444444");
         assert!(written.is_some() && len > 40);
 
@@ -439,7 +413,7 @@ fn a_panic_at_the_boundary_writes_the_444444_output() {
         assert_eq!(member(&out, "respCode"), Value::from("444444"), "{out}");
 
         // And the next call works.
-        let (code, _, _) = ex_bytes(good.as_bytes(), 4096);
+        let (code, _, _) = mobile_trans_ex_bytes(good.as_bytes(), 4096);
         assert_eq!(code, "000000");
     });
 }
@@ -592,7 +566,7 @@ fn last_output_w_hands_out_the_last_output_in_utf16() {
         assert_eq!(data.get("patientName"), Some(&Value::from("周大鹏")));
 
         // After a narrow call too, with that call's own code.
-        let (code, _, _) = ex_bytes(unknown.as_bytes(), 1);
+        let (code, _, _) = mobile_trans_ex_bytes(unknown.as_bytes(), 1);
         assert_eq!(code, "404404");
         let (code, out, _) = last_output_w(4096);
         assert_eq!(code, "404404");

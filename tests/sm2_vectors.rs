@@ -1,10 +1,12 @@
 //! The `sm2`, `sm2_request` and `sm2_response` vectors of `spec/vectors.json` (spec section 11)
 //! against `onetrans::sm2`: key formats, refused keys, Z values, signatures, and the sign texts
-//! of the request and response envelopes (rebuilt with `onetrans::protocol::sign_text`).
+//! of the request and response envelopes (rebuilt with `onetrans::protocol::sign_text`), and the
+//! library's own request builder and answer check with the vectors' inputs.
 
 use onetrans::crypto::{self, AppKey, DataKey};
 use onetrans::json::{self, Value};
 use onetrans::protocol;
+use onetrans::signing::{self, SignType, Sm2Defaults};
 use onetrans::sm2::{self, KeyKind, PrivateKey, PublicKey, UserId};
 
 fn vectors() -> serde_json::Value {
@@ -381,5 +383,120 @@ fn response_envelopes_verify_with_the_server_key() {
         let output = object(s(case, "output_json"));
         let expected = output.get("data").cloned().unwrap_or(Value::Null);
         assert_eq!(data.unwrap_or(Value::Null), expected, "{name}");
+    }
+}
+
+/// The library's request builder, with each `sm2_request` vector's input, nonce and timestamp:
+/// the envelope is byte-identical to the vector's except `signData`, which verifies under the
+/// client's public key over the vector's sign text.
+#[test]
+fn the_library_builds_every_sm2_request_envelope() {
+    let v = vectors();
+    for case in v["sm2_request"].as_array().unwrap() {
+        let name = s(case, "name");
+        let parsed = onetrans::input::parse(s(case, "input")).unwrap();
+        assert_eq!(parsed.sign_type, SignType::Sm2, "{name}");
+        let signing = signing::resolve(parsed.sign_type, &parsed.keys, &Sm2Defaults::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let key = DataKey::derive(&parsed.app_id, &parsed.app_key);
+        let timestamp = parsed.timestamp.clone().expect("vectors carry a timestamp");
+        let sealed =
+            protocol::seal_request_with(&parsed, &key, &timestamp, s(case, "nonceStr"), &signing);
+        let mut ours = object(&sealed.body);
+        let mut theirs = object(s(case, "envelope_json"));
+        let our_sign = ours.insert("signData".into(), Value::Null).unwrap();
+        theirs.insert("signData".into(), Value::Null);
+        assert_eq!(
+            json::compact(&Value::Object(ours)),
+            json::compact(&Value::Object(theirs)),
+            "{name}"
+        );
+        // signData is the last member: the bodies agree byte for byte up to it.
+        let cut = |body: &str| body[..body.find("\"signData\":").unwrap()].to_owned();
+        assert_eq!(cut(&sealed.body), cut(s(case, "envelope_json")), "{name}");
+        let client_pub = public(s(case, "client_public_hex"));
+        assert!(
+            sm2::verify(
+                &client_pub,
+                &UserId::default(),
+                s(case, "sign_text").as_bytes(),
+                our_sign.as_str().unwrap()
+            ),
+            "{name}"
+        );
+        assert!(sealed.sign_text_masked.ends_with("&key=***"), "{name}");
+    }
+}
+
+/// Each `sm2_response` vector through the library's answer check with the server's public key:
+/// it verifies and renders to its `output_json`; the same answer under another `serverPubKey`,
+/// tampered, downgraded to `SM3`, or with a signature in neither encoding is `000102`.
+#[test]
+fn the_library_verifies_and_renders_every_sm2_response() {
+    let v = vectors();
+    for case in v["sm2_response"].as_array().unwrap() {
+        let name = s(case, "name");
+        let app_id = s(case, "appId");
+        let app_key = AppKey::new(s(case, "appKey"));
+        let key = DataKey::derive(app_id, &app_key);
+        let signing_with = |server_pub: &str| {
+            let keys = signing::CallKeys {
+                client_prv_key: Some(signing::SecretText::new(
+                    s(case, "client_private_hex").to_owned(),
+                )),
+                server_pub_key: Some(server_pub.to_owned()),
+            };
+            signing::resolve(SignType::Sm2, &keys, &Sm2Defaults::default()).unwrap()
+        };
+        let right = signing_with(s(case, "server_public_hex"));
+        let open = |body: &str, signing: &signing::Signing| {
+            protocol::open_response_with(
+                body.as_bytes(),
+                app_id,
+                &key,
+                &app_key,
+                s(case, "request_nonceStr"),
+                signing,
+            )
+        };
+        let body = s(case, "response_json");
+        let answer = open(body, &right).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            onetrans::output::success(&answer),
+            s(case, "output_json"),
+            "{name}"
+        );
+        // The DER encoding of the same signature is accepted too.
+        let envelope = object(body);
+        let rs = sm2::decode_signature(envelope["signData"].as_str().unwrap()).unwrap();
+        let der = sm2::signature_to_der_base64(&rs).unwrap();
+        let with = |member: &str, value: &str| {
+            let mut e = envelope.clone();
+            e.insert(member.into(), value.into());
+            json::compact(&Value::Object(e))
+        };
+        assert!(open(&with("signData", &der), &right).is_ok(), "{name}");
+
+        let code = |body: &str, signing: &signing::Signing| match open(body, signing) {
+            Ok(_) => "000000".to_owned(),
+            Err(e) => e.code().to_owned(),
+        };
+        let other_server = sm2::public_of(&sm2::generate()).to_hex();
+        assert_eq!(code(body, &signing_with(&other_server)), "000102", "{name}");
+        assert_eq!(code(&with("message", "改"), &right), "000102", "{name}");
+        assert_eq!(code(&with("signType", "SM3"), &right), "000102", "{name}");
+        for bad in ["", "AAAA", "not base64!", &onetrans::crypto::sign("x")] {
+            assert_eq!(code(&with("signData", bad), &right), "000102", "{bad}");
+        }
+        // A correct SM3 signature under signType SM3 (a downgrade) is refused.
+        let mut downgraded = envelope.clone();
+        downgraded.insert("signType".into(), "SM3".into());
+        let data = decrypted_data(&downgraded, &key);
+        let text = protocol::sign_text(&downgraded, data.as_ref(), &app_key);
+        downgraded.insert("signData".into(), onetrans::crypto::sign(&text).into());
+        let downgraded = json::compact(&Value::Object(downgraded));
+        assert_eq!(code(&downgraded, &right), "000102", "{name}");
+        let message = open(&downgraded, &right).unwrap_err().message;
+        assert!(message.contains("signType"), "{message}");
     }
 }

@@ -552,7 +552,46 @@ static void mode_main(void)
     check_stdcall(out);
 #endif
 
-    /* 12. Windows default: the log goes to the "log" folder beside the DLL. */
+    /* 12. SM2 (spec section 11): a signed call and a verified answer, through both interfaces;
+     *     the wrong serverPubKey is 000102. The app is registered by scripts/windows/test.sh. */
+    {
+        static const char sm2_in[] =
+            "{\"data\":{\"serverAddr\":\"%s\",\"appId\":\"SM2WINETESTAPP0000000000000000AB\","
+            "\"appKey\":\"Sm2WineTestKey0Sm2WineTestKey0AB\",\"signType\":\"sm2\","
+            "\"clientPrvKey\":\"AFA3F4908938DFE9BD560A23E7160ECEB0579FCBD526803CB02E56643EA0E1B0\","
+            "\"serverPubKey\":\"%s\",\"mobileDrugTipsId\":\"%s\",\"drugTipsIdType\":\"qr\"},"
+            "\"orgId\":\"H1\"}";
+        static const char portal_pub[] =
+            "047DA2F9B9B068936A33F4A8A71C7B305DC8CE398905B5DCEB0C209130011ECDA6F02373E071FB6D37BF10C21457CBC9DBD0115073F55C1A2ECBC0B5A9308EB2B4";
+        char url[512], in[2048];
+        wchar_t win[2048];
+        wchar_t *wout = (wchar_t *)out;
+        const char *code;
+        const wchar_t *wcode;
+        char ticket[64];
+        url_for(url, sizeof url, NULL, "/api/mobile/verificationDrug");
+        snprintf(ticket, sizeof ticket, "SM2-WINE-%lu-%d", (unsigned long)GetCurrentProcessId(), (int)sizeof(void *));
+        snprintf(in, sizeof in, sm2_in, url, portal_pub, ticket);
+        code = MobileTrans(in, out);
+        check(is(code, "000000") && strstr(out, "\"code\":0") != NULL, "SM2: a signed call, the answer verified", code, out);
+
+        snprintf(ticket, sizeof ticket, "SM2-WINE-W-%lu-%d", (unsigned long)GetCurrentProcessId(), (int)sizeof(void *));
+        snprintf(in, sizeof in, sm2_in, url, portal_pub, ticket);
+        MultiByteToWideChar(CP_UTF8, 0, in, -1, win, 2048);
+        wcode = MobileTransW(win, wout);
+        check(wcode != NULL && wcscmp(wcode, L"000000") == 0 && wcsstr(wout, L"\"code\":0") != NULL,
+              "SM2 through MobileTransW", wcode && wcscmp(wcode, L"000000") == 0 ? "000000" : "other", NULL);
+
+        snprintf(ticket, sizeof ticket, "SM2-WINE-BAD-%lu-%d", (unsigned long)GetCurrentProcessId(), (int)sizeof(void *));
+        /* The client's own public key as serverPubKey: a valid key, not the portal's. */
+        snprintf(in, sizeof in, sm2_in, url,
+                 "0444B4B876E7C2FBD2932391323431C0EDADDE62218647AF639564C633AD357AFE18B4BE1BA4354D114EF9347FB5F698A5A3D5E7BFE1C476A2082FE89F7C6C4F94",
+                 ticket);
+        code = MobileTrans(in, out);
+        check(is(code, "000102"), "SM2: an answer that does not verify under serverPubKey is 000102", code, out);
+    }
+
+    /* 13. Windows default: the log goes to the "log" folder beside the DLL. */
     {
         wchar_t dir[MAX_PATH * 2];
         static const char *const texts[] = {"code=000000", "code=000102"};

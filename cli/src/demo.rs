@@ -1,7 +1,7 @@
 //! `onetrans demo`: the one-command demo's engine. Starts the portal simulator in this process,
 //! loads the built shared library exactly as a hospital system loads `OneTrans.dll` (dlopen and
 //! the `MobileTrans` symbol, a 64 KiB output buffer) and walks through a success, a business
-//! failure and the failures an integrator meets.
+//! failure, an SM2-signed call (spec section 11) and the failures an integrator meets.
 
 use std::ffi::{c_char, CStr, CString};
 use std::net::TcpListener;
@@ -9,6 +9,8 @@ use std::path::Path;
 
 use onetrans::clock::{self, ChinaTime};
 use onetrans::json::{self, Map, Value};
+use onetrans::sm2::{self, PrivateKey, PublicKey};
+use onetrans_portal::apps::Sm2AppSpec;
 use onetrans_portal::{Portal, PortalConfig, Received};
 
 use crate::common::{self, business_code, CliError, CliResult};
@@ -26,6 +28,9 @@ const PUSH_MSG_EXAMPLE: &str = r#"{"data": {"serverAddr": "http://127.0.0.1:8080
 const APP_ID: &str = "zxm3QCh5RA5SrXm2C3b5JDcGAHMtepFN";
 const APP_KEY: &str = "St72fYdfk6ph4YiFpMwa4yw8Tyr8wCmM";
 const PUSH_MSG: &str = "/api/amp/hos/pushMsg";
+/// The vendor document's DLL example credentials, registered in the demo as an SM2 application.
+const SM2_APP_ID: &str = "1FM99V9JP0009A23A8C00000D445BA03";
+const SM2_APP_KEY: &str = "1FM99V9JM00N9A23A8C000003F4B7C32";
 const VERIFICATION_DRUG: &str = "/api/mobile/verificationDrug";
 
 /// What a step must give.
@@ -145,6 +150,22 @@ fn write_off_input(url: &str, app_key: &str, timestamp: &str) -> String {
     root.insert("data".into(), data.into());
     root.insert("orgId".into(), "H46010000000".into());
     json::compact(&root.into())
+}
+
+/// The pushMsg example as the SM2 application: `signType` `SM2`, the institution's private key
+/// and the portal's public key in `data` (spec section 11).
+fn sm2_push_msg_input(url: &str, client: &PrivateKey, server: &PublicKey) -> String {
+    let mut value = json::parse(&push_msg_input(url, "")).expect("the example is JSON");
+    if let Value::Object(root) = &mut value {
+        if let Some(Value::Object(data)) = root.get_mut("data") {
+            data.insert("appId".into(), SM2_APP_ID.into());
+            data.insert("appKey".into(), SM2_APP_KEY.into());
+            data.insert("signType".into(), "SM2".into());
+            data.insert("clientPrvKey".into(), client.to_hex().as_str().into());
+            data.insert("serverPubKey".into(), server.to_base64().into());
+        }
+    }
+    json::compact(&value)
 }
 
 fn rule(title: &str) {
@@ -278,7 +299,20 @@ fn closed_port() -> CliResult<u16> {
 
 pub fn run(lib_path: &Path) -> CliResult {
     let lib = load(lib_path)?;
-    let portal = Portal::start(PortalConfig::default()).map_err(|e| {
+    // The institution's SM2 key pair, as the portal would issue it at onboarding; the portal's
+    // own key pair is made when it starts.
+    let institution = sm2::generate();
+    let config = PortalConfig {
+        sm2_apps: vec![Sm2AppSpec {
+            app_id: SM2_APP_ID.into(),
+            app_key: SM2_APP_KEY.into(),
+            institution_pub: sm2::public_of(&institution).to_hex(),
+            portal_prv: None,
+            user_id: None,
+        }],
+        ..PortalConfig::default()
+    };
+    let portal = Portal::start(config).map_err(|e| {
         CliError::usage(format!(
             "无法启动门户模拟器 (could not start the portal simulator): {e}"
         ))
@@ -295,7 +329,7 @@ pub fn run(lib_path: &Path) -> CliResult {
         portal: &portal,
         steps: 0,
         passed: 0,
-        total: 7,
+        total: 8,
     };
 
     demo.step(
@@ -319,6 +353,22 @@ pub fn run(lib_path: &Path) -> CliResult {
         &write_off_input(&drug_url, "WrongKeyWrongKeyWrongKeyWrongKey", ""),
         Expect::Code("000102"),
     );
+    if let Some(server) = portal.sm2_server_pub_key(SM2_APP_ID) {
+        let title = "SM2 签名（协议 1.1 第 11 节）：机构私钥签名，门户公钥验签 / SM2 signatures (protocol 1.1 section 11): signed with the institution's private key, the answer verified with the portal's public key";
+        demo.step(
+            title,
+            &sm2_push_msg_input(&push_url, &institution, &server),
+            Expect::Success,
+        );
+        println!(
+            "      门户登记的机构公钥 / the institution's public key at the portal: {}",
+            sm2::public_of(&institution).to_hex()
+        );
+        println!(
+            "      门户公钥（接入方配置为 serverPubKey） / the portal's public key (the integrator's serverPubKey): {}",
+            server.to_base64()
+        );
+    }
     let stale = ChinaTime::from_unix(clock::now().unix() - 600).to_string();
     demo.step(
         "时间戳落后 10 分钟：重放拦截 / a timestamp 10 minutes old: replay protection",

@@ -94,7 +94,7 @@ fn the_demo_runs_every_step_with_the_expected_code() {
     let r = run(&["demo", "--lib", lib.to_str().unwrap()], None);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let out = &r.stdout;
-    assert!(out.contains("演示结果 / result: 7/7"), "{out}");
+    assert!(out.contains("演示结果 / result: 8/8"), "{out}");
     for code in ["000000", "000102", "010010", "000100"] {
         assert!(
             out.contains(&format!(
@@ -103,7 +103,15 @@ fn the_demo_runs_every_step_with_the_expected_code() {
             "{code}: {out}"
         );
     }
-    assert_eq!(out.matches("[符合预期 / as expected]").count(), 7, "{out}");
+    assert_eq!(out.matches("[符合预期 / as expected]").count(), 8, "{out}");
+    assert!(
+        out.contains("\"signType\":\"SM2\""),
+        "the SM2 step's envelope: {out}"
+    );
+    assert!(
+        out.contains("\"clientPrvKey\": \"****\""),
+        "the private key is not shown: {out}"
+    );
     assert!(out.contains("\"response\": \"SUCCESS\""), "{out}");
     assert!(
         out.contains("不可重复核销") || out.contains("\"code\": -2"),

@@ -6,7 +6,7 @@
 //! | 2 | the path is a business interface | `404404` |
 //! | 3 | the `appId` is registered | `-8` 应用信息不存在 (see below) |
 //! | 4 | `timestamp` within 300 s of the portal's clock | `010010` |
-//! | 5 | `signData` is upper-case hex and verifies | `000102` |
+//! | 5 | `signType` is the app's (`SM2` for an app registered with SM2 keys, else `SM3`) and `signData` verifies: SM3 upper-case hex, or SM2 under the institution's public key | `000102` |
 //! | 6 | `encData` is upper-case hex and decrypts to a JSON object | `000101` |
 //! | 7 | `nonceStr` not seen in the last 600 s for this appId | `010010` |
 //! | 8 | the business handler answers | `000000`, signed and encrypted |
@@ -27,6 +27,7 @@ use onetrans::clock::ChinaTime;
 use onetrans::error::codes;
 use onetrans::json::{self, Map, Value};
 use onetrans::protocol::{self, OpenedRequest, Reply};
+use onetrans::signing::{SignType, Signing};
 
 use crate::apps::{App, AppRegistry};
 use crate::business::{self, Business, SUCCESS_MESSAGE};
@@ -49,6 +50,13 @@ pub mod messages {
     pub const REPLAY: &str = "重放攻击拦截器,请勿重复操作,谢谢您的配合!";
     /// `000102` for a signature in lower-case hex (it may be right, but is not the spec's form).
     pub const LOWER_CASE_SIGN: &str = "核验签名参数失败：signData 须为大写十六进制，收到的含小写字母，请按规范输出大写 (signData must be upper-case hex; lower-case letters refused)";
+    /// `000102` for an SM3 request from an app registered with SM2 keys.
+    pub const SM2_APP: &str = "核验签名参数失败：该应用登记为 SM2 签名，signType 应为 SM2 (this app is registered for SM2: signType must be SM2)";
+    /// `000102` for an SM2 request from an app registered without SM2 keys.
+    pub const SM3_APP: &str = "核验签名参数失败：该应用未登记 SM2 公钥，signType 应为 SM3 (this app has no SM2 key registered: signType must be SM3)";
+    /// `000102` for a `signType` that is neither.
+    pub const UNKNOWN_SIGN_TYPE: &str =
+        "核验签名参数失败：signType 只能为 SM3 或 SM2 (signType must be SM3 or SM2)";
     /// `000101` for data in lower-case hex.
     pub const LOWER_CASE_ENC: &str = "系统接口加密失败：encData 须为大写十六进制，收到的含小写字母，请按规范输出大写 (encData must be upper-case hex; lower-case letters refused)";
 }
@@ -88,6 +96,8 @@ pub struct Accepted {
     pub reply: Reply,
     /// The answer's `timestamp`: the portal's time when it answered.
     pub timestamp: String,
+    /// How the request was verified and the answer signed (the app's).
+    pub signing: Signing,
 }
 
 impl Verdict {
@@ -225,12 +235,14 @@ impl Gateway {
             },
         };
         let timestamp = now.to_string();
-        let answer = protocol::seal_response(
+        let signing = app.signing();
+        let answer = protocol::seal_response_with(
             &request.envelope,
             &reply,
             &app.data_key,
             &app.app_key,
             &timestamp,
+            &signing,
         );
         Verdict {
             resp_code: codes::SUCCESS.to_owned(),
@@ -242,6 +254,7 @@ impl Gateway {
                 app: app.clone(),
                 reply,
                 timestamp,
+                signing,
             }),
         }
     }
@@ -257,12 +270,26 @@ fn open(envelope: &Map, app: &App) -> Result<OpenedRequest, Rejection> {
             envelope,
         ));
     }
-    let request = protocol::open_request(envelope.clone(), &app.data_key, &app.app_key)
-        .map_err(|e| reject(e.code(), &e.message, envelope))?;
+    let signing = request_signing(app, member(envelope, "signType"))
+        .map_err(|msg| reject(codes::SIGNATURE, msg, envelope))?;
+    let request =
+        protocol::open_request_with(envelope.clone(), &app.data_key, &app.app_key, &signing)
+            .map_err(|e| reject(e.code(), &e.message, envelope))?;
     if is_lower_case_hex(member(envelope, "encData")) {
         return Err(reject(codes::DECRYPT, messages::LOWER_CASE_ENC, envelope));
     }
     Ok(request)
+}
+
+/// Check 5's first half: the request's `signType` must be the app's (strict, as a portal that
+/// issued an SM2 key pair would be: an SM3 request from it proves only the appKey).
+fn request_signing(app: &App, sign_type: &str) -> Result<Signing, &'static str> {
+    match (SignType::parse(sign_type), app.sm2.is_some()) {
+        (Some(SignType::Sm3), false) | (Some(SignType::Sm2), true) => Ok(app.signing()),
+        (Some(SignType::Sm3), true) => Err(messages::SM2_APP),
+        (Some(SignType::Sm2), false) => Err(messages::SM3_APP),
+        (None, _) => Err(messages::UNKNOWN_SIGN_TYPE),
+    }
 }
 
 /// A string member of a checked envelope (check 1 makes sure the required ones are strings);
@@ -410,5 +437,77 @@ mod tests {
                 .remembered("zxm3QCh5RA5SrXm2C3b5JDcGAHMtepFN"),
             1
         );
+    }
+
+    /// The SM2 vectors: the portal registered with the institution's public key and the
+    /// server's private key accepts the `sm2_request` envelope and answers the `sm2_response`
+    /// bytes, except `signData` (a fresh *k*), which verifies under the server's public key.
+    #[test]
+    fn answers_the_sm2_vector_with_the_portals_key() {
+        use crate::apps::Sm2AppSpec;
+        use onetrans::signing::{Signing, Sm2Keys};
+        use onetrans::sm2::{PrivateKey, PublicKey, UserId};
+        let v = vectors();
+        let request = named(&v["sm2_request"], "seed pushMsg example, SM2");
+        let expected = named(&v["sm2_response"], "pushMsg success, SM2");
+        let server_prv = v["sm2"]["keys"][1]["private_hex"].as_str().unwrap();
+        let spec = Sm2AppSpec {
+            app_id: expected["appId"].as_str().unwrap().into(),
+            app_key: expected["appKey"].as_str().unwrap().into(),
+            institution_pub: request["client_public_hex"].as_str().unwrap().into(),
+            portal_prv: Some(server_prv.into()),
+            user_id: None,
+        };
+        let g = Gateway::new(AppRegistry::with_sm2(&[], &[spec]).unwrap());
+        let body = request["envelope_json"].as_str().unwrap();
+        let verdict = g.process(
+            business::PUSH_MSG,
+            body.as_bytes(),
+            at("2022-05-10 16:56:25"),
+            Handler::Business,
+        );
+        assert_eq!(verdict.resp_code, "000000", "{}", verdict.answer);
+        let without_sign = |text: &str| {
+            let mut map = match json::parse(text).unwrap() {
+                Value::Object(map) => map,
+                _ => unreachable!(),
+            };
+            let sign = map.shift_remove("signData").unwrap();
+            (json::compact(&Value::Object(map)), sign)
+        };
+        let (ours, sign) = without_sign(&verdict.answer);
+        let (theirs, _) = without_sign(expected["response_json"].as_str().unwrap());
+        assert_eq!(ours, theirs);
+        // The client's side verifies it.
+        let client = Signing::Sm2(Box::new(Sm2Keys {
+            own: PrivateKey::parse("c", expected["client_private_hex"].as_str().unwrap()).unwrap(),
+            peer: PublicKey::parse("s", expected["server_public_hex"].as_str().unwrap()).unwrap(),
+            user_id: UserId::default(),
+        }));
+        let text = expected["sign_text"].as_str().unwrap();
+        assert_eq!(
+            client.verify(text, sign.as_str().unwrap()),
+            onetrans::signing::Verdict::Valid
+        );
+        // The same app's SM3 request (the SM3 vector) is refused: this app is SM2.
+        let sm3 = named(&v["request"], "seed pushMsg example")["envelope_json"]
+            .as_str()
+            .unwrap();
+        let verdict = g.process(
+            business::PUSH_MSG,
+            sm3.as_bytes(),
+            at("2022-05-10 16:56:25"),
+            Handler::Business,
+        );
+        assert_eq!(verdict.resp_code, "000102");
+        assert!(verdict.answer.contains("SM2"), "{}", verdict.answer);
+        // And an SM2 request to an SM3 app is refused too.
+        let verdict = gateway().process(
+            business::PUSH_MSG,
+            body.as_bytes(),
+            at("2022-05-10 16:56:25"),
+            Handler::Business,
+        );
+        assert_eq!(verdict.resp_code, "000102");
     }
 }

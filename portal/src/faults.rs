@@ -16,7 +16,11 @@
 //! | group | fault | effect |
 //! |---|---|---|
 //! | handler | `echo` | checks 1 to 7 as usual; check 8 answers `code` 0, `message` 成功, with the decrypted request data as the data (for concurrency tests) |
-//! | answer (only when the request was accepted; a rejection goes out unchanged) | `badsign` | the signed answer with a wrong (well-formed) `signData` |
+//! | answer (only when the request was accepted; a rejection goes out unchanged) | `badsign` | the signed answer with a wrong (well-formed) `signData`: SM3 hex, or for an SM2 app an SM2 signature by the portal's key over other text |
+//! | | `otherkey` | the answer signed with another key: SM3 with another appKey, SM2 with a key pair made for it (a portal whose key is not the integrator's `serverPubKey`) |
+//! | | `tamper` | the signed answer with its `message` changed afterwards |
+//! | | `downgrade` | the answer sealed with SM3 (`signType` `SM3`, a correct SM3 signature with the appKey) whatever the request's sign type: for an SM2 request, a downgrade |
+//! | | `dersign` | for an SM2 answer, `signData` as base64 of the DER `SEQUENCE {r, s}` (the second encoding of spec section 11, to be accepted); an SM3 answer unchanged |
 //! | | `badnonce` | an answer correctly signed but echoing another `nonceStr` |
 //! | | `badenc` | the answer with an `encData` that is not hex (`NOT-HEX:` + the real one) |
 //! | | `badpad` | the answer with an `encData` of one block that decrypts, with the right key, to a block ending in `0x00`: bad PKCS#7 padding |
@@ -38,8 +42,11 @@
 
 use std::time::Duration;
 
+use onetrans::crypto::AppKey;
 use onetrans::json::{self, Map, Value};
 use onetrans::protocol::{self, Reply};
+use onetrans::signing::{Signing, Sm2Keys};
+use onetrans::sm2;
 
 use crate::apps::App;
 use crate::checks::Accepted;
@@ -70,6 +77,14 @@ pub enum AnswerFault {
     BadPad,
     /// `otherapp`: an answer for another appId, with its key.
     OtherApp,
+    /// `otherkey`: signed with another key (another appKey for SM3, another key pair for SM2).
+    OtherKey,
+    /// `tamper`: `message` changed after signing.
+    Tamper,
+    /// `downgrade`: sealed with SM3 whatever the request's sign type.
+    Downgrade,
+    /// `dersign`: an SM2 `signData` in its DER encoding.
+    DerSign,
 }
 
 /// A body that replaces the portal's answer.
@@ -201,10 +216,14 @@ fn apply(plan: &mut Plan, spec: &str) -> Result<(), String> {
                 "badenc" => plan.answer = Some(AnswerFault::BadEnc),
                 "badpad" => plan.answer = Some(AnswerFault::BadPad),
                 "otherapp" => plan.answer = Some(AnswerFault::OtherApp),
+                "otherkey" => plan.answer = Some(AnswerFault::OtherKey),
+                "tamper" => plan.answer = Some(AnswerFault::Tamper),
+                "downgrade" => plan.answer = Some(AnswerFault::Downgrade),
+                "dersign" => plan.answer = Some(AnswerFault::DerSign),
                 "echo" => plan.echo = true,
                 _ => {
                     return Err(format!(
-                        "未知的故障 \"{name}\" / unknown fault \"{name}\"; 可用 / known: slow=MS, close, reset, truncate, closeidle, status=N, notjson, norespcode, upstream, spacedcode, oversize=BYTES, badsign, badnonce, badenc, badpad, otherapp, echo"
+                        "未知的故障 \"{name}\" / unknown fault \"{name}\"; 可用 / known: slow=MS, close, reset, truncate, closeidle, status=N, notjson, norespcode, upstream, spacedcode, oversize=BYTES, badsign, badnonce, badenc, badpad, otherapp, otherkey, tamper, downgrade, dersign, echo"
                     ))
                 }
             }
@@ -215,14 +234,18 @@ fn apply(plan: &mut Plan, spec: &str) -> Result<(), String> {
 
 /// The accepted answer `answer` (as sealed for `accepted`) mangled by `fault`.
 pub fn mangle(fault: AnswerFault, answer: &str, accepted: &Accepted) -> String {
-    let reseal = |request: &Map, app: &App, reply: &Reply| {
-        protocol::seal_response(
+    let reseal_as = |request: &Map, app: &App, app_key: &AppKey, signing: &Signing| {
+        protocol::seal_response_with(
             request,
-            reply,
+            &accepted.reply,
             &app.data_key,
-            &app.app_key,
+            app_key,
             &accepted.timestamp,
+            signing,
         )
+    };
+    let reseal = |request: &Map, app: &App, _reply: &Reply| {
+        reseal_as(request, app, &app.app_key, &app.signing())
     };
     let with_member = |name: &str, value: String| {
         let mut envelope: Map = match json::parse(answer) {
@@ -234,9 +257,50 @@ pub fn mangle(fault: AnswerFault, answer: &str, accepted: &Accepted) -> String {
     };
     match fault {
         AnswerFault::BadSign => {
-            // A well-formed signature of something else.
-            let wrong = onetrans::crypto::sign(&format!("badsign:{answer}"));
+            // A well-formed signature of something else, by the right key.
+            let wrong = accepted.signing.sign(&format!("badsign:{answer}"));
             with_member("signData", wrong)
+        }
+        AnswerFault::OtherKey => {
+            let app = &accepted.app;
+            let request = &accepted.request.envelope;
+            match &accepted.signing {
+                Signing::Sm3 => reseal_as(request, app, &AppKey::new(OTHER_APP_KEY), &Signing::Sm3),
+                Signing::Sm2(keys) => {
+                    let other = Signing::Sm2(Box::new(Sm2Keys {
+                        own: sm2::generate(),
+                        ..(**keys).clone()
+                    }));
+                    reseal_as(request, app, &app.app_key, &other)
+                }
+            }
+        }
+        AnswerFault::Tamper => {
+            let message = json::parse(answer)
+                .ok()
+                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_default();
+            with_member("message", format!("{message}（已篡改 / tampered）"))
+        }
+        AnswerFault::Downgrade => reseal_as(
+            &accepted.request.envelope,
+            &accepted.app,
+            &accepted.app.app_key,
+            &Signing::Sm3,
+        ),
+        AnswerFault::DerSign => {
+            let original = json::parse(answer)
+                .ok()
+                .and_then(|v| v.get("signData").and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_default();
+            let der =
+                sm2::decode_signature(&original).and_then(|rs| sm2::signature_to_der_base64(&rs));
+            match der {
+                Some(text) if matches!(accepted.signing, Signing::Sm2(_)) => {
+                    with_member("signData", text)
+                }
+                _ => answer.to_owned(),
+            }
         }
         AnswerFault::BadNonce => {
             let mut request = accepted.request.envelope.clone();
@@ -328,6 +392,15 @@ mod tests {
             route("/_fault/spacedcode/x").unwrap().plan.replacement,
             Some(Replacement::SpacedCode)
         );
+        for (name, fault) in [
+            ("otherkey", AnswerFault::OtherKey),
+            ("tamper", AnswerFault::Tamper),
+            ("downgrade", AnswerFault::Downgrade),
+            ("dersign", AnswerFault::DerSign),
+        ] {
+            let r = route(&format!("/_fault/{name}/x")).unwrap();
+            assert_eq!(r.plan.answer, Some(fault), "{name}");
+        }
     }
 
     #[test]

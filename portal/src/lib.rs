@@ -10,7 +10,7 @@
 //!
 //! | module | concern |
 //! |---|---|
-//! | [`apps`] | the registered appId → appKey pairs |
+//! | [`apps`] | the registered appId → appKey pairs, and the SM2 applications' keys |
 //! | [`checks`] | the eight checks of spec section 9 |
 //! | [`replay`] | the nonce memory of check 7 |
 //! | [`business`] | the business interfaces of spec section 10 |
@@ -71,6 +71,9 @@ pub struct PortalConfig {
     /// `(appId, appKey)` pairs registered besides the vendor document's two
     /// ([`apps::DEFAULT_APPS`]); an appId given again replaces the earlier key.
     pub apps: Vec<(String, String)>,
+    /// SM2 applications (spec section 11), registered after `apps` (an appId given again
+    /// becomes SM2). Their portal key pair is made at start when not given.
+    pub sm2_apps: Vec<apps::Sm2AppSpec>,
     /// The portal's clock is the system clock plus this many seconds: one clock for the
     /// timestamp check, the answers' `timestamp` and the HTTP `Date` header.
     pub clock_offset_secs: i64,
@@ -84,6 +87,7 @@ impl Default for PortalConfig {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             tls: None,
             apps: Vec::new(),
+            sm2_apps: Vec::new(),
             clock_offset_secs: 0,
             cert_pem_out: None,
         }
@@ -120,7 +124,7 @@ impl Portal {
         config: PortalConfig,
         observer: Option<Observer>,
     ) -> io::Result<Portal> {
-        let registry = AppRegistry::new(&config.apps)?;
+        let registry = AppRegistry::with_sm2(&config.apps, &config.sm2_apps)?;
         let (acceptor, ca_pem) = match config.tls {
             None => (None, None),
             Some(kind) => {
@@ -237,6 +241,15 @@ impl Portal {
     /// The registered appIds, the vendor document's first.
     pub fn app_ids(&self) -> Vec<String> {
         self.shared.gateway.apps().app_ids().to_vec()
+    }
+
+    /// The portal's public key for an SM2 application: the `serverPubKey` its integrator
+    /// configures. `None` for an unknown or SM3 application.
+    pub fn sm2_server_pub_key(&self, app_id: &str) -> Option<onetrans::sm2::PublicKey> {
+        let app = self.shared.gateway.apps().get(app_id)?;
+        app.sm2
+            .as_ref()
+            .map(|keys| onetrans::sm2::public_of(&keys.portal))
     }
 
     /// Stops the portal: no new connections, open ones closed.

@@ -14,7 +14,13 @@ use onetrans_portal::{apps, business, CertKind, Observer, Portal, PortalConfig, 
 /// 故障注入 / fault injection: 在接口路径前加 /_fault/<名称>[=<参数>]，如
 /// http://127.0.0.1:端口/_fault/slow=3000/api/amp/hos/pushMsg。
 /// 可用 / faults: slow=MS, close, reset, truncate, closeidle, status=N, notjson, norespcode,
-/// oversize=BYTES, badsign, badnonce, badenc, badpad, otherapp, echo, upstream, spacedcode.
+/// oversize=BYTES, badsign, badnonce, badenc, badpad, otherapp, echo, upstream, spacedcode,
+/// otherkey, tamper, downgrade, dersign.
+///
+/// SM2 应用 / SM2 applications: --app ID=KEY,sm2:机构公钥[,portalPrv:门户私钥][,uid:用户标识]；
+/// 未给 portalPrv 时启动时生成门户密钥对，并打印其公钥（即接入方应配置的 serverPubKey）/
+/// without portalPrv a key pair is made at start and its public key printed (the serverPubKey
+/// to configure).
 #[derive(Debug, Parser)]
 #[command(name = "onetrans-portal", version, max_term_width = 100)]
 struct Args {
@@ -33,10 +39,10 @@ struct Args {
     /// 把证书以 PEM 写到此文件，供客户端作 caFile / write the certificate as PEM to this file, for clients' caFile
     #[arg(long, value_name = "PATH", requires = "tls")]
     cert_out: Option<PathBuf>,
-    /// 登记应用 appId=appKey，可重复 / register an application appId=appKey (repeatable)
-    #[arg(long = "app", value_name = "ID=KEY", value_parser = parse_app)]
-    app: Vec<(String, String)>,
-    /// 从文件登记应用：每行 appId=appKey，# 开头为注释 / register applications from a file: appId=appKey lines, # comments
+    /// 登记应用 appId=appKey，或 SM2 应用 appId=appKey,sm2:机构公钥[,portalPrv:门户私钥][,uid:用户标识]，可重复 / register an application appId=appKey, or an SM2 one appId=appKey,sm2:INSTITUTION_PUB[,portalPrv:PORTAL_PRV][,uid:USER_ID] (repeatable)
+    #[arg(long = "app", value_name = "ID=KEY[,sm2:PUB...]", value_parser = parse_app)]
+    app: Vec<apps::AppEntry>,
+    /// 从文件登记应用：每行一个，格式同 --app，# 开头为注释 / register applications from a file: one a line as for --app, # comments
     #[arg(long, value_name = "FILE")]
     apps: Option<PathBuf>,
     /// 门户时钟 = 本机时钟 + 此秒数（时间戳校验、应答 timestamp 与 HTTP Date 头）/ the portal's clock is this machine's plus SECS seconds (timestamp checks, answers and the HTTP Date header)
@@ -62,8 +68,8 @@ enum Kind {
     Expired,
 }
 
-fn parse_app(text: &str) -> Result<(String, String), String> {
-    apps::parse_pair(text).map_err(|e| e.to_string())
+fn parse_app(text: &str) -> Result<apps::AppEntry, String> {
+    apps::parse_entry(text).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {
@@ -80,10 +86,11 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<(), String> {
     let mut registered = args.app.clone();
     if let Some(path) = &args.apps {
-        let from_file = apps::load_apps_file(path).map_err(|e| e.to_string())?;
+        let from_file = apps::load_entries_file(path).map_err(|e| e.to_string())?;
         // The file first, so that --app on the command line wins.
         registered.splice(0..0, from_file);
     }
+    let (sm3_apps, sm2_apps) = apps::split_entries(registered);
     let config = PortalConfig {
         bind: SocketAddr::new(args.bind, args.port),
         tls: args.tls.then_some(match args.cert_kind {
@@ -91,7 +98,8 @@ fn run(args: Args) -> Result<(), String> {
             Kind::WrongHost => CertKind::WrongHost,
             Kind::Expired => CertKind::Expired,
         }),
-        apps: registered,
+        apps: sm3_apps,
+        sm2_apps: sm2_apps.clone(),
         clock_offset_secs: args.clock_offset,
         cert_pem_out: args.cert_out.clone(),
     };
@@ -110,6 +118,9 @@ fn run(args: Args) -> Result<(), String> {
     println!("已登记的 appId / registered appIds:");
     for id in portal.app_ids() {
         println!("  {id}");
+    }
+    for spec in &sm2_apps {
+        print_sm2_app(&portal, spec);
     }
     if let Some(path) = &args.cert_out {
         println!(
@@ -134,6 +145,25 @@ fn run(args: Args) -> Result<(), String> {
     portal.stop();
     println!("门户模拟器已停止 / portal simulator stopped");
     Ok(())
+}
+
+/// An SM2 application's portal public key, the `serverPubKey` its integrator configures, and
+/// whether the key pair was made now (then it changes at every start).
+fn print_sm2_app(portal: &Portal, spec: &apps::Sm2AppSpec) {
+    let Some(key) = portal.sm2_server_pub_key(&spec.app_id) else {
+        return;
+    };
+    let made = if spec.portal_prv.is_none() {
+        "（本次启动时生成，重启后改变；固定请用 portalPrv / made at this start, changes at every start; use portalPrv to keep it）"
+    } else {
+        ""
+    };
+    println!(
+        "SM2 应用 / SM2 app {}: 接入方应配置的 serverPubKey / the serverPubKey to configure{made}:",
+        spec.app_id
+    );
+    println!("  hex:    {}", key.to_hex());
+    println!("  base64: {}", key.to_base64());
 }
 
 /// Blocks until Ctrl-C (or SIGTERM on Unix).

@@ -21,6 +21,13 @@ build_probe() {
 }
 
 # Starts the portal simulator (a Linux program) on 127.0.0.1; sets PORTAL_URL.
+# The SM2 application of the Wine tests (windows/test_client.c has the client's private key and
+# the portal's public key of the same spec vectors, vectors.json -> sm2.keys).
+SM2_APP_ID=SM2WINETESTAPP0000000000000000AB
+SM2_APP_KEY=Sm2WineTestKey0Sm2WineTestKey0AB
+SM2_CLIENT_PUB=0444B4B876E7C2FBD2932391323431C0EDADDE62218647AF639564C633AD357AFE18B4BE1BA4354D114EF9347FB5F698A5A3D5E7BFE1C476A2082FE89F7C6C4F94
+SM2_PORTAL_PRV=20719101D4A830E974FA9FC1FF978F8B69C2C2129224D002726AF78C26E9FD76
+
 start_portal() {
     local bin out i
     (
@@ -29,7 +36,10 @@ start_portal() {
     )
     bin=$(source scripts/env.sh && printf '%s' "$CARGO_TARGET_DIR/debug/onetrans-portal")
     out=$WORK/portal.out
-    "$bin" --port 0 >"$out" 2>&1 &
+    # An SM2 application too (spec section 11), with the spec's vector keys: the institution's
+    # public key and the portal's own private key, so that the client knows serverPubKey.
+    "$bin" --port 0 --app "$SM2_APP_ID=$SM2_APP_KEY,sm2:$SM2_CLIENT_PUB,portalPrv:$SM2_PORTAL_PRV" \
+        >"$out" 2>&1 &
     PORTAL_PID=$!
     for i in $(seq 1 100); do
         PORTAL_URL=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$out" | head -n1 || true)

@@ -55,9 +55,17 @@ pub fn mobile_trans_bytes(input: &[u8]) -> (String, Vec<u8>) {
 /// `MobileTransEx` with `cap` bytes behind a guard region: (code, bytes written up to the NUL,
 /// reported length). Panics if a byte past `cap` was touched.
 pub fn mobile_trans_ex(input: &str, cap: u32) -> (String, Vec<u8>, u32) {
+    let (code, written, len) = mobile_trans_ex_bytes(input.as_bytes(), cap);
+    (code, written.unwrap_or_default(), len)
+}
+
+/// `MobileTransEx` on raw bytes with `cap` bytes followed by guard bytes: (code, bytes before
+/// the NUL or `None` when no NUL was written, reported length). Panics if a byte past `cap` was
+/// touched.
+pub fn mobile_trans_ex_bytes(input: &[u8], cap: u32) -> (String, Option<Vec<u8>>, u32) {
     let input = CString::new(input).expect("no NUL in the input");
     let mut out = vec![0xA5u8; cap as usize + 64];
-    let mut len = 0u32;
+    let mut len = 0xFFFF_FFFFu32;
     // SAFETY: `out` has `cap` + 64 writable bytes; `len` is writable.
     let code = unsafe {
         ffi::MobileTransEx(
@@ -69,12 +77,12 @@ pub fn mobile_trans_ex(input: &str, cap: u32) -> (String, Vec<u8>, u32) {
     };
     assert!(
         out[cap as usize..].iter().all(|&b| b == 0xA5),
-        "written past outCap"
+        "written past outCap {cap}"
     );
     let written = out[..cap as usize]
         .iter()
         .position(|&b| b == 0)
-        .map_or_else(Vec::new, |n| out[..n].to_vec());
+        .map(|n| out[..n].to_vec());
     (code_string(code), written, len)
 }
 

@@ -1,0 +1,131 @@
+# Sourced by scripts/release.sh and the scripts beside this file: the version, the target
+# directories, the Linux targets and their toolchains, the flags that keep build paths out of the
+# binaries, logging and timings.
+#
+# Environment:
+#   ONETRANS_RELEASE_TARGET_DIR  cargo's target dir of the release builds
+#                                (default /var/cache/onetrans-target-release)
+#   ONETRANS_REPRO_TARGET_DIR    the second, always clean, build of the reproducibility check
+#                                (default: the same followed by -repro)
+#   ONETRANS_CROSS_TEST_TARGET_DIR  the cross-compiled test binaries (aarch64 vector tests)
+#                                (default: the same followed by -tests)
+# shellcheck shell=bash
+
+[ -z "${ONETRANS_RELEASE_LIB:-}" ] || return 0
+ONETRANS_RELEASE_LIB=1
+
+set -euo pipefail
+shopt -s inherit_errexit
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+REPO=$PWD
+
+# The Linux targets that are packaged. loongarch64 is not among them: docs/DECISIONS.md
+# ("Issue 14: loongarch64") says what fails and what would make it work.
+LINUX_TARGETS=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu)
+# The binaries a Linux package ships (cargo's names in target/<triple>/release/).
+LINUX_BINARIES=(libonetrans.so onetrans onetrans-portal)
+
+RELEASE_TARGET_DIR=${ONETRANS_RELEASE_TARGET_DIR:-/var/cache/onetrans-target-release}
+if ! mkdir -p "$RELEASE_TARGET_DIR" 2>/dev/null || [ ! -w "$RELEASE_TARGET_DIR" ]; then
+    RELEASE_TARGET_DIR=$REPO/target/release-packages
+fi
+REPRO_TARGET_DIR=${ONETRANS_REPRO_TARGET_DIR:-$RELEASE_TARGET_DIR-repro}
+CROSS_TEST_TARGET_DIR=${ONETRANS_CROSS_TEST_TARGET_DIR:-$RELEASE_TARGET_DIR-tests}
+
+DEBIAN_RUSTC=/usr/bin/rustc
+DEBIAN_CARGO=/usr/bin/cargo
+STD_SRC=/usr/lib/rustlib/src/rust/library
+# Where qemu-user finds the aarch64 dynamic loader and libc (libc6-arm64-cross).
+AARCH64_SYSROOT=/usr/aarch64-linux-gnu
+
+TIMES=()
+
+log() { printf '==> release: %s\n' "$*" >&2; }
+die() { printf 'release: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Runs "$@" and records how long it took under the name $1 (the rest is the command).
+timed() {
+    local what=$1 start=$SECONDS
+    shift
+    "$@"
+    TIMES+=("$what: $((SECONDS - start)) s")
+    log "$what: $((SECONDS - start)) s"
+}
+
+print_times() {
+    local line
+    log "timings:"
+    for line in "${TIMES[@]}"; do printf '    %s\n' "$line" >&2; done
+}
+
+# The crate's version: the [package] version of the workspace's root Cargo.toml (the lead bumps
+# it for a release; nothing here writes it).
+release_version() {
+    awk -F'"' '/^\[/ { in_pkg = ($0 == "[package]") } in_pkg && /^version *=/ { print $2; exit }' \
+        "$REPO/Cargo.toml"
+}
+
+# The time stamp of every file in the archives: the commit's time, so that two builds of one
+# commit give the same archives (https://reproducible-builds.org/specs/source-date-epoch/).
+source_date_epoch() {
+    if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
+        printf '%s\n' "$SOURCE_DATE_EPOCH"
+    else
+        git -C "$REPO" log -1 --format=%ct 2>/dev/null || echo 0
+    fi
+}
+
+# The short name of a target in file names: x86_64, aarch64.
+arch_of() { printf '%s\n' "${1%%-*}"; }
+
+# The GNU tool prefix of a Linux target (aarch64-linux-gnu); empty for this machine's own.
+gnu_prefix() {
+    case $1 in
+        x86_64-unknown-linux-gnu) echo "" ;;
+        aarch64-unknown-linux-gnu) echo aarch64-linux-gnu- ;;
+        *) die "no GNU toolchain known for $1" ;;
+    esac
+}
+
+# Whether a target is built with rustup's toolchain and its prebuilt std (this machine's own),
+# or with Debian's rustc-web and -Z build-std (every other, since `rustup target add` cannot
+# download here).
+uses_build_std() { [ "$1" != x86_64-unknown-linux-gnu ]; }
+
+# Runs a program of a target: natively, or under qemu-user with the cross libc (no binfmt).
+run_target() {
+    local target=$1
+    shift
+    case $target in
+        x86_64-unknown-linux-gnu) "$@" ;;
+        aarch64-unknown-linux-gnu) qemu-aarch64 -L "$AARCH64_SYSROOT" "$@" ;;
+        *) die "cannot run programs of $target here" ;;
+    esac
+}
+
+# The paths of this machine that may appear in a binary through file names (panic locations,
+# C __FILE__, debug info): the checkout, cargo's home (the registry's sources), the target
+# directory, rustup's toolchains and Debian's std sources. Printed as FROM=TO pairs, each mapped
+# to a fixed name: the same binary whatever the paths of the build. The longest comes last: where
+# several match (./target inside the checkout), rustc and gcc both apply the last one given.
+remap_pairs() {
+    local src=$1 target_dir=$2 cargo_home rustup_home
+    cargo_home=${CARGO_HOME:-$HOME/.cargo}
+    rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
+    {
+        printf '%s=/onetrans\n' "$src"
+        printf '%s=/target\n' "$target_dir"
+        printf '%s=/cargo\n' "$cargo_home"
+        printf '%s=/rustup\n' "$rustup_home"
+        printf '%s=/rustc/library\n' "$STD_SRC"
+    } | awk -F= '{ print length($1) "\t" $0 }' | sort -n | cut -f2-
+}
+
+# The directories the path check greps the shipped binaries for (scripts/release/repro.sh). Not
+# /tmp itself: std names it (std::env::temp_dir); the source copies under /tmp are listed.
+build_paths() {
+    local src=$1 target_dir=$2
+    printf '%s\n' "$src" "$target_dir" "${CARGO_HOME:-$HOME/.cargo}" "${RUSTUP_HOME:-$HOME/.rustup}" \
+        "$HOME" /root /var/cache /work | awk 'length($0) > 1' | sort -u
+}
