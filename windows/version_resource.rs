@@ -79,8 +79,9 @@ impl VersionResource {
             .original_filename
             .rsplit_once('.')
             .map_or(self.original_filename, |(stem, _)| stem);
-        let copyright =
-            format!("Copyright (c) onetrans 的作者 (the onetrans authors). 许可证 (licence): {licence}");
+        let copyright = format!(
+            "Copyright (c) onetrans 的作者 (the onetrans authors). 许可证 (licence): {licence}"
+        );
         let strings = [
             ("FileDescription", self.description),
             ("FileVersion", &version),
@@ -92,7 +93,10 @@ impl VersionResource {
         ];
         let mut values = String::new();
         for (name, value) in strings {
-            values.push_str(&format!("      VALUE \"{name}\", \"{}\"\n", rc_escape(value)));
+            values.push_str(&format!(
+                "      VALUE \"{name}\", \"{}\"\n",
+                rc_escape(value)
+            ));
         }
         format!(
             "#pragma code_page(65001)\n\

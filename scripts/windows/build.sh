@@ -169,6 +169,21 @@ step_build() {
     make_dist
 }
 
+# The step (for windows_run) behind `scripts/windows.sh binaries TARGET OUT`: the shipped files
+# of one target (BINARIES_TARGET), built, copied into BINARIES_OUT under their shipped names.
+# Not checked again: the comparison with the checked build is the check.
+step_binaries() {
+    local target=$BINARIES_TARGET out=$BINARIES_OUT release
+    require_host_tools
+    [[ " ${TARGETS[*]} " == *" $target "* ]] || die "unknown target $target (${TARGETS[*]})"
+    build_dll "$target"
+    build_exes "$target"
+    release=$WIN_TARGET_DIR/$target/release
+    mkdir -p "$out"
+    cp "$release/onetrans.dll" "$out/OneTrans.dll"
+    cp "$release/onetrans.exe" "$release/onetrans-portal.exe" "$out/"
+}
+
 step_build_if_missing() {
     [ -e dist/x86/OneTrans.dll ] && [ -e dist/x64/OneTrans.dll ] && [ -e dist/x86/onetrans.exe ] &&
         [ -e dist/x64/onetrans.exe ] || step_build
