@@ -149,7 +149,7 @@ ONETRANS_CALL const char *OneTransLastOutput(char *pOutData, uint32_t outCap, ui
 // `pOutData` NULL or writable for `outCap` UTF-16 units; `outLen` NULL or writable.
 ONETRANS_CALL const uint16_t *OneTransLastOutputW(uint16_t *pOutData, uint32_t outCap, uint32_t *outLen);
 
-// The library's version (from `Cargo.toml`), e.g. `"0.1.0"`. Static: never freed, always
+// The library's version (from `Cargo.toml`), e.g. `"0.2.0"`. Static: never freed, always
 // valid. Thread-safe.
 ONETRANS_CALL const char *OneTransVersion(void);
 

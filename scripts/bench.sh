@@ -82,6 +82,9 @@ BENCH_OUT="$results/call.json" cargo bench -p onetrans --locked --bench call
 ONETRANS_CDYLIB="$CARGO_TARGET_DIR/release/libonetrans.so" BENCH_COLD_OUT="$results/cold.json" \
     cargo bench -p onetrans --locked --bench cold_start
 
+# --- the call journal (issue 13): journalSync=always vs never ----------------------------------------
+BENCH_OUT="$results/journal.json" cargo bench -p onetrans --locked --bench journal
+
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/machine.txt"
 python3 scripts/bench_report.py "$results" "$CARGO_TARGET_DIR/criterion" >BENCHMARKS.md
 echo "bench: wrote BENCHMARKS.md"

@@ -80,6 +80,7 @@ m = machine()
 ossl = openssl_mbps()
 call = load("call.json")
 cold = load("cold.json")
+journal = load("journal.json")
 quick = bool(m.get("quick"))
 
 out = []
@@ -233,6 +234,22 @@ if cold:
     w(f"| load to the end of the first call | {cold['first_call_end_us_median'] / 1000:.2f} ms |")
     w(f"| the second call (warm, same process) | {cold['second_call_us_median'] / 1000:.2f} ms |")
     w(f"| size on disk (`libonetrans.so`, release, stripped) | {cold['size_bytes'] / 1024 / 1024:.2f} MiB ({cold['size_bytes']:,} B) |")
+    w("")
+
+# --- the call journal ------------------------------------------------------------------------------
+if journal:
+    w("## Call journal (issue 13)")
+    w("")
+    w("What the journal adds to one call: the facts (business keys, SM3 of 1 KB of business data), "
+      "the intent and the outcome appended to the day's file, with `journalSync=always` (the "
+      "intent `sync_data`ed before the request is sent: the disk's flush latency) and `never`, "
+      f"measured side by side in alternating batches ({journal['always']['calls']} single calls each) "
+      "into a folder on the machine's disk. Command: `cargo bench -p onetrans --bench journal`.")
+    w("")
+    w("| `journalSync` | median per call | p99 per call |")
+    w("|---|---:|---:|")
+    for mode in ("always", "never"):
+        w(f"| `{mode}` | {journal[mode]['median_us']:.1f} µs | {journal[mode]['p99_us']:.1f} µs |")
     w("")
 
 # --- targets summary -------------------------------------------------------------------------------

@@ -31,10 +31,17 @@ if cargo +nightly --version >/dev/null 2>&1 && ! cargo +nightly miri --version >
 fi
 if cargo +nightly miri --version >/dev/null 2>&1; then
     echo "miri: unit tests of the pure modules, vectors, internal_error, security"
-    cargo +nightly miri test -p onetrans --lib --test vectors --test internal_error --test security -- \
-        --skip log::tests::writes_rotates_and_prunes \
+    # The library's own unit tests, of the modules that touch neither the OS nor the network
+    # (libtest takes several name filters). Left out besides: the SM2 curve arithmetic (sm2,
+    # signing: pure Rust with no unsafe, minutes a scalar multiplication under Miri) and
+    # the 926,404-pair charset test (the same code as its small neighbours, a million times).
+    cargo +nightly miri test -p onetrans --lib -- \
+        crypto:: json:: protocol:: output:: error:: input:: url:: clock:: charset:: sm4:: \
         --skip sm4::tests::every_sbox_input_through_every_engine \
         --skip sm4::tests::random_keys_and_blocks_match_the_reference_crate \
+        --skip charset::tests::every_gb2312_pair_that_is_valid_utf8_is_read_as_gb18030 ||
+        status=1
+    cargo +nightly miri test -p onetrans --test vectors --test internal_error --test security -- \
         --skip sm4_blocks_including_a_million_iterations \
         --skip the_copy_matches_the_shared_spec \
         --skip a_failing_certificate_is_never_silently_accepted \

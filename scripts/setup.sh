@@ -10,6 +10,15 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v c++ >/dev/null 2>&1 || missing+=(g++)
 command -v fpc >/dev/null 2>&1 || missing+=(fp-compiler fp-units-rtl)
 command -v mcs >/dev/null 2>&1 || missing+=(mono-mcs mono-runtime)
+# The Java binding (java/build.sh): a JDK, and Debian's JNA, Jackson and JUnit 5 jars.
+command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+[ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
+[ -f /usr/share/java/jackson-databind.jar ] || missing+=(libjackson2-databind-java)
+[ -f /usr/share/java/junit-platform-console-standalone.jar ] || missing+=(junit5)
+# The Python package's venv (scripts/python.sh); pytest itself comes from PyPI into the venv.
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    missing+=(python3-venv)
+fi
 # No VB.NET compiler: Debian 12 packages none (mono-vbnc ended with Debian 10), so the VB.NET
 # example is compiled only where a vbnc is already installed (tests/examples.rs says so).
 

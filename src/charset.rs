@@ -284,6 +284,27 @@ fn first_bad_gb18030_byte(bytes: &[u8]) -> usize {
     }
 }
 
+/// The bytes read leniently, only to find the request's own `charset` member when the
+/// configured rule cannot decode them (see `crate::entry`); never signed, sent or logged.
+///
+/// GB18030 with replacement: its decoder never takes an ASCII byte into a multi-byte character
+/// (WHATWG Encoding: an ASCII byte after a lead byte is an error and is read again), so the JSON
+/// structure and every ASCII member and value survive, whatever the text's real encoding.
+pub fn decode_leniently(bytes: &[u8]) -> Cow<'_, str> {
+    let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    GB18030.decode_without_bom_handling(body).0
+}
+
+/// The encoding a setting answers in: `auto` answers in `platform`'s (for an output that has
+/// no decoded request to go by).
+pub fn answer_charset(setting: CharsetSetting, platform: Charset) -> Charset {
+    match setting {
+        CharsetSetting::Utf8 => Charset::Utf8,
+        CharsetSetting::Gbk => Charset::Gb18030,
+        CharsetSetting::Auto => platform,
+    }
+}
+
 /// Encodes output text for the caller (without the NUL terminator).
 pub fn encode_output(text: &str, charset: Charset) -> Vec<u8> {
     match charset {

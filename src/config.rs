@@ -48,6 +48,31 @@ impl FromStr for LogLevel {
     }
 }
 
+/// When the journal's intent record is forced to the disk (`journalSync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalSync {
+    /// Before the request is sent (`sync_data` of the intent): it survives a power cut.
+    Always,
+    /// Left to the operating system: it survives the program being killed, not a power cut.
+    Never,
+}
+
+impl FromStr for JournalSync {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "always" => Ok(JournalSync::Always),
+            "never" => Ok(JournalSync::Never),
+            _ => Err(()),
+        }
+    }
+}
+
+/// The business keys the journal and the log line name by default (`journalKeys`).
+pub const DEFAULT_JOURNAL_KEYS: [&str; 4] =
+    ["medOrgOrd", "payOrdId", "mobileDrugTipsId", "orgCode"];
+
 /// Every setting, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -60,6 +85,11 @@ pub struct Config {
     pub log_dir: Option<PathBuf>,
     pub log_level: LogLevel,
     pub log_retention_days: u32,
+    /// The call journal's folder (`journalDir`); `None`: [`Config::journal_folder`]'s default.
+    pub journal_dir: Option<PathBuf>,
+    pub journal_sync: JournalSync,
+    /// The members of the business data the journal and the log line name (`journalKeys`).
+    pub journal_keys: Vec<String>,
     /// `clientPrvKey`, `serverPubKey`, `sm2UserId`: the SM2 keys of calls whose input has none
     /// (spec section 11). The private key's `Debug` is redacted.
     pub sm2: Sm2Defaults,
@@ -76,6 +106,9 @@ impl Default for Config {
             log_dir: None,
             log_level: LogLevel::Info,
             log_retention_days: 30,
+            journal_dir: None,
+            journal_sync: JournalSync::Always,
+            journal_keys: DEFAULT_JOURNAL_KEYS.map(str::to_owned).to_vec(),
             sm2: Sm2Defaults::default(),
             source: None,
         }
@@ -94,7 +127,7 @@ fn parse_out_buf_size(value: &str) -> Option<usize> {
 }
 
 /// The keys, in the INI's spelling; the environment variable is derived from each.
-pub const KEYS: [&str; 14] = [
+pub const KEYS: [&str; 17] = [
     "connectTimeoutMs",
     "readTimeoutMs",
     "outBufSize",
@@ -106,6 +139,9 @@ pub const KEYS: [&str; 14] = [
     "proxy",
     "caFile",
     "insecureSkipVerify",
+    "journalDir",
+    "journalSync",
+    "journalKeys",
     "clientPrvKey",
     "serverPubKey",
     "sm2UserId",
@@ -180,6 +216,9 @@ impl Config {
             "proxy" => self.transport.proxy = v.proxy()?,
             "caFile" => self.transport.ca_file = v.path(base),
             "insecureSkipVerify" => self.transport.insecure_skip_verify = v.switch()?,
+            "journalDir" => self.journal_dir = v.path(base),
+            "journalSync" => self.journal_sync = v.parsed(" always 或 never")?,
+            "journalKeys" => self.journal_keys = v.names()?,
             // The keys are checked by the SM2 calls that use them (`crate::signing::resolve`),
             // so a bad one never shows here, and a key's value is never echoed.
             "clientPrvKey" => self.sm2.client_prv_key = v.secret(),
@@ -193,6 +232,16 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// The call journal's folder in effect: `journalDir`, else a `journal` folder inside the
+    /// log folder; `None` when neither is set (no journal: Linux without `logDir`).
+    pub fn journal_folder(&self) -> Option<PathBuf> {
+        self.journal_dir
+            .clone()
+            .or_else(|| self.log_dir.as_ref().map(|d| d.join("journal")))
     }
 }
 
@@ -240,10 +289,8 @@ impl Value<'_> {
 
     /// Milliseconds, 1 to 600000.
     fn millis(&self) -> Result<Duration, Error> {
-        match self.text.parse::<u64>() {
-            Ok(ms) if (1..=600_000).contains(&ms) => Ok(Duration::from_millis(ms)),
-            _ => Err(self.bad(" 1 到 600000 之间的毫秒数 (milliseconds, 1..=600000)")),
-        }
+        crate::input::parse_millis(self.text)
+            .ok_or_else(|| self.bad(" 1 到 600000 之间的毫秒数 (milliseconds, 1..=600000)"))
     }
 
     fn out_buf_size(&self) -> Result<usize, Error> {
@@ -287,10 +334,29 @@ impl Value<'_> {
         let value = self.text;
         if value.is_empty() {
             Ok(None)
-        } else if value.starts_with("http://") && ureq::Proxy::new(value).is_ok() {
+        } else if crate::url::is_proxy(value) {
             Ok(Some(value.to_owned()))
         } else {
             Err(self.bad(" http://[用户:密码@]主机:端口 (http://[user:password@]host:port)"))
+        }
+    }
+
+    /// A comma-separated list of JSON member names (letters, digits, `_`); empty is none.
+    fn names(&self) -> Result<Vec<String>, Error> {
+        let names: Vec<String> = self
+            .text
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let valid =
+            |n: &String| n.len() <= 64 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if names.iter().all(valid) {
+            Ok(names)
+        } else {
+            Err(self
+                .bad("以逗号分隔的字段名，如 medOrgOrd,payOrdId (comma-separated member names)"))
         }
     }
 
@@ -540,6 +606,37 @@ mod tests {
         let env = |name: &str| (name == "ONETRANS_OUT_BUF_SIZE").then(|| "lots".to_owned());
         let err = Config::resolve(None, &env, None).unwrap_err();
         assert!(err.message.contains("ONETRANS_OUT_BUF_SIZE") && err.message.contains("lots"));
+    }
+}
+
+#[cfg(test)]
+mod journal_tests {
+    use super::*;
+
+    #[test]
+    fn journal_settings() {
+        let none = |_: &str| None;
+        let c = Config::resolve(None, &none, Some(PathBuf::from("/dll/log"))).unwrap();
+        assert_eq!(c.journal_folder(), Some(PathBuf::from("/dll/log/journal")));
+        assert_eq!(c.journal_sync, JournalSync::Always);
+        assert_eq!(c.journal_keys, DEFAULT_JOURNAL_KEYS);
+        assert_eq!(Config::default().journal_folder(), None);
+        let ini =
+            "[onetrans]\njournalDir = j\njournalSync = NEVER\njournalKeys = medOrgOrd, hisNo ,\n";
+        let path = Path::new("/dll/OneTrans.ini");
+        let c = Config::resolve(Some((path, ini)), &none, None).unwrap();
+        assert_eq!(c.journal_folder(), Some(PathBuf::from("/dll/j")));
+        assert_eq!(c.journal_sync, JournalSync::Never);
+        assert_eq!(c.journal_keys, ["medOrgOrd", "hisNo"]);
+        let env = |name: &str| (name == "ONETRANS_JOURNAL_KEYS").then(|| "a b".to_owned());
+        let err = Config::resolve(None, &env, None).unwrap_err();
+        assert!(
+            err.message.contains("ONETRANS_JOURNAL_KEYS"),
+            "{}",
+            err.message
+        );
+        let env = |name: &str| (name == "ONETRANS_JOURNAL_SYNC").then(|| "sometimes".to_owned());
+        assert!(Config::resolve(None, &env, None).is_err());
     }
 }
 

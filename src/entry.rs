@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError, TryLockError};
 use std::time::Instant;
 
 use crate::call::{self, Outcome};
-use crate::charset::{self, Charset, CharsetSetting};
+use crate::charset::{self, Charset, CharsetSetting, Request};
 use crate::error::{codes, Code, Error, ErrorKind, LibraryCode, ReturnCode, MAX_PORTAL_CODES};
 use crate::input;
 use crate::log::CallRecord;
@@ -75,7 +75,8 @@ pub(crate) fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
     let (outcome, out_charset, text) = match input {
         None => (null_input(), platform_charset, None),
         Some(bytes) => match input::check_size(bytes.len())
-            .and_then(|()| charset::decode_request(bytes, charset_setting(), platform_charset))
+            .map_err(|error| (error, platform_charset))
+            .and_then(|()| decode_narrow(bytes, charset_setting(), platform_charset))
         {
             Ok(request) => {
                 if request.ignored_tail > 0 {
@@ -84,7 +85,7 @@ pub(crate) fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
                 let text = request.text;
                 (call::run_live(&text), request.charset, Some(text))
             }
-            Err(error) => (refused(error), platform_charset, None),
+            Err((error, charset)) => (refused(error), charset, None),
         },
     };
     let call_log = CallLog {
@@ -100,6 +101,38 @@ pub(crate) fn narrow(input: Option<&[u8]>, capacity: usize) -> Written<u8> {
         |t| charset::encode_output(t, out_charset),
         Some(call_log),
     )
+}
+
+/// Decodes a narrow caller's bytes and decides the encoding of the answer.
+///
+/// By the `configured` rule first (`charset` of `OneTrans.ini`); when the request's own
+/// `data.charset` (spec 1.1 section 1) asks for another rule, the bytes are decoded again by
+/// that one, and the answer follows it. So a UTF-8 program whose JSON is pure ASCII (Python's
+/// `json.dumps`, .NET's `System.Text.Json` escape all non-ASCII) says `"charset":"utf-8"` and
+/// gets its answer in UTF-8 even where the platform's default is the ANSI code page 936. When
+/// the configured rule cannot decode the bytes, `data.charset` is looked for in a lenient
+/// reading ([`charset::decode_leniently`]), so that it can still say how to read them.
+///
+/// A failure comes with the encoding to answer it in: the one the request asked for, when it
+/// asked for one; else `platform` (the rule before issue 15).
+pub(crate) fn decode_narrow(
+    bytes: &[u8],
+    configured: CharsetSetting,
+    platform: Charset,
+) -> Result<Request<'_>, (Error, Charset)> {
+    let first = charset::decode_request(bytes, configured, platform);
+    let asked = match &first {
+        Ok(request) => input::charset_asked(&request.text),
+        Err(_) => input::charset_asked(&charset::decode_leniently(bytes)),
+    };
+    let decoded = match asked {
+        Some(setting) if setting != configured => charset::decode_request(bytes, setting, platform),
+        _ => first,
+    };
+    decoded.map_err(|error| {
+        let answer = asked.map_or(platform, |s| charset::answer_charset(s, platform));
+        (error, answer)
+    })
 }
 
 /// The wide export's input: checked for size before anything is decoded.
@@ -260,6 +293,7 @@ fn log_call(outcome: &Outcome, code: &str, call_log: &CallLog<'_>) {
         nonce: &outcome.trace.nonce,
         org_id: outcome.org_id.as_deref().unwrap_or(""),
         path: &outcome.trace.path,
+        keys: &outcome.trace.business_keys,
         millis: call_log.started.elapsed().as_millis(),
         code,
         business_code: outcome.trace.business_code.as_deref(),
@@ -444,5 +478,120 @@ fn last_output_as<T: Copy + Default>(
                 fitted: output::fit(code.as_str(), &failure, capacity, None, units, encode),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GBK_NAME: &[u8] = &[0xD6, 0xDC, 0xB4, 0xF3, 0xC5, 0xF4]; // 周大鹏
+
+    fn request(charset: &str, name: &[u8]) -> Vec<u8> {
+        let member = if charset.is_empty() {
+            String::new()
+        } else {
+            format!(r#","charset":"{charset}""#)
+        };
+        let head = format!(r#"{{"data":{{"appId":"x"{member},"patientName":""#);
+        [head.as_bytes(), name, br#""}}"#].concat()
+    }
+
+    fn decide(
+        bytes: &[u8],
+        configured: CharsetSetting,
+        platform: Charset,
+    ) -> Result<(String, Charset), (String, Charset)> {
+        decode_narrow(bytes, configured, platform)
+            .map(|r| (r.text.into_owned(), r.charset))
+            .map_err(|(e, c)| (e.message, c))
+    }
+
+    /// The case of issue 15: pure ASCII JSON on Chinese Windows (ANSI code page 936) answers in
+    /// GBK unless the call says `"charset":"utf-8"`.
+    #[test]
+    fn an_ascii_request_asking_for_utf8_is_answered_in_utf8_on_code_page_936() {
+        let gbk = Charset::Gb18030;
+        let plain = request("", br"\u5468");
+        assert_eq!(decide(&plain, CharsetSetting::Auto, gbk).unwrap().1, gbk);
+        let asking = request("utf-8", br"\u5468");
+        let (text, answer) = decide(&asking, CharsetSetting::Auto, gbk).unwrap();
+        assert_eq!(answer, Charset::Utf8);
+        assert_eq!(text.as_bytes(), asking.as_slice());
+        // Over a configured charset=gbk too, and in any spelling the INI accepts.
+        for spelling in ["utf-8", "UTF8", " Utf-8 "] {
+            let asking = request(spelling, b"Zhou");
+            for configured in [CharsetSetting::Gbk, CharsetSetting::Auto] {
+                assert_eq!(
+                    decide(&asking, configured, gbk).unwrap().1,
+                    Charset::Utf8,
+                    "{spelling} over {configured:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_request_charset_decides_how_its_bytes_are_read() {
+        let utf8 = Charset::Utf8;
+        // GBK bytes under a configured utf-8: unreadable by that rule, read by the request's.
+        let gbk_asking = request("gbk", GBK_NAME);
+        let (text, answer) = decide(&gbk_asking, CharsetSetting::Utf8, utf8).unwrap();
+        assert!(text.contains("周大鹏"), "{text}");
+        assert_eq!(answer, Charset::Gb18030);
+        // Without the member, refused as before (answered in the platform's encoding).
+        let gbk_plain = request("", GBK_NAME);
+        let (_, answer) = decide(&gbk_plain, CharsetSetting::Utf8, utf8).unwrap_err();
+        assert_eq!(answer, utf8);
+        // UTF-8 that auto would read as GBK ("José" alone, issue 10 item 5): utf-8 keeps it.
+        let jose = request("utf-8", "José".as_bytes());
+        let (text, answer) = decide(&jose, CharsetSetting::Auto, utf8).unwrap();
+        assert!(text.contains("José"), "{text}");
+        assert_eq!(answer, utf8);
+        // An ASCII request asking for gbk is answered in GBK on a UTF-8 platform.
+        let ascii_gbk = request("gbk", b"Zhou");
+        assert_eq!(
+            decide(&ascii_gbk, CharsetSetting::Auto, utf8).unwrap().1,
+            Charset::Gb18030
+        );
+        // "auto" asked for over a configured gbk: UTF-8 Chinese is read as UTF-8.
+        let auto = request("auto", "周大鹏".as_bytes());
+        let (text, answer) = decide(&auto, CharsetSetting::Gbk, utf8).unwrap();
+        assert!(text.contains("周大鹏"), "{text}");
+        assert_eq!(answer, utf8);
+    }
+
+    #[test]
+    fn a_request_that_lies_about_its_charset_is_refused_in_the_charset_it_asked_for() {
+        // GBK bytes that say utf-8: not valid UTF-8, refused, answered in UTF-8 (what the
+        // caller said it reads) even on code page 936.
+        let lying = request("utf-8", GBK_NAME);
+        let (message, answer) = decide(&lying, CharsetSetting::Auto, Charset::Gb18030).unwrap_err();
+        assert!(message.contains("UTF-8"), "{message}");
+        assert_eq!(answer, Charset::Utf8);
+    }
+
+    #[test]
+    fn a_bad_or_absent_charset_member_changes_nothing_here() {
+        // A bad value is left for the parse, which refuses it naming the key.
+        for bytes in [
+            request("latin1", b"Zhou"),
+            request("", b"Zhou"),
+            br#"{"data":{"charset":5}}"#.to_vec(),
+            br#"{"charset":"utf-8","data":{}}"#.to_vec(),
+            b"not json charset".to_vec(),
+        ] {
+            let (_, answer) = decide(&bytes, CharsetSetting::Auto, Charset::Gb18030).unwrap();
+            assert_eq!(
+                answer,
+                Charset::Gb18030,
+                "{}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+        // The key written with an escape counts as the key.
+        let escaped = br#"{"data":{"ch\u0061rset":"utf-8"}}"#;
+        let (_, answer) = decide(escaped, CharsetSetting::Auto, Charset::Gb18030).unwrap();
+        assert_eq!(answer, Charset::Utf8);
     }
 }

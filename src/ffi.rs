@@ -503,7 +503,7 @@ pub unsafe extern "system" fn OneTransLastOutputW(
     last_output_w(pOutData, outCap, outLen)
 }
 
-/// The library's version (from `Cargo.toml`), e.g. `"0.1.0"`. Static: never freed, always
+/// The library's version (from `Cargo.toml`), e.g. `"0.2.0"`. Static: never freed, always
 /// valid. Thread-safe.
 #[cfg(not(all(windows, target_arch = "x86")))]
 #[no_mangle]

@@ -14,9 +14,17 @@
 //!   the UTF-8 bytes);
 //! * whitespace around `serverAddr` is trimmed, and its scheme is case-insensitive (RFC 3986
 //!   section 3.1): `HTTP://` and `Https://` are used as `http://` and `https://`.
+//!
+//! The per-call connection settings of spec 1.1 section 1 (`connectTimeoutMs`, `readTimeoutMs`,
+//! `proxy`, `charset`; issue 15) are split out of `data` like `appKey`, never sent nor signed,
+//! and checked by the same rules as their `OneTrans.ini` counterparts ([`parse_millis`],
+//! [`crate::url::is_proxy`], [`CharsetSetting`]'s parser): see [`CallSettings`].
+
+use std::time::Duration;
 
 use crate::json::{Map, Value};
 
+use crate::charset::CharsetSetting;
 use crate::clock::ChinaTime;
 use crate::crypto::AppKey;
 use crate::error::Error;
@@ -36,6 +44,9 @@ pub(crate) const CONNECTION_KEYS: [&str; 9] = [
     "clientPrvKey",
     "serverPubKey",
 ];
+
+/// The timeouts' range in milliseconds, the same for `OneTrans.ini` and the input.
+pub(crate) const MILLIS_RANGE: std::ops::RangeInclusive<u64> = 1..=600_000;
 
 /// The largest input accepted, in bytes (16 MiB); a larger one is refused as bad input before
 /// it is parsed. Business messages of this protocol are a few kilobytes.
@@ -62,6 +73,49 @@ pub struct CallInput {
     /// The SM2 keys the caller gave in `data` (spec section 11); the configuration's are used
     /// for those it left out. Never sent, never logged, zeroed when the call ends.
     pub keys: CallKeys,
+    /// This call's own connection settings, overriding the configuration's.
+    pub settings: CallSettings,
+}
+
+/// The connection settings a call may give for itself in `data` (spec 1.1 section 1): each one
+/// present overrides the library's configuration (`OneTrans.ini`, `ONETRANS_*`) for this call
+/// only; `None` where the input leaves it out (absent, `null` or `""`), so that the
+/// configuration's applies. A call cannot switch a configured proxy off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallSettings {
+    /// `connectTimeoutMs`.
+    pub connect_timeout: Option<Duration>,
+    /// `readTimeoutMs`.
+    pub read_timeout: Option<Duration>,
+    /// `proxy`: `http://[user:password@]host:port`.
+    pub proxy: Option<String>,
+    /// `charset`: how a narrow (`char*`) call's input was read and its output is written. The
+    /// exports decide it from the raw bytes before this parse ([`charset_asked`]); here it is
+    /// only checked. The wide interface (UTF-16) has no use for it.
+    pub charset: Option<CharsetSetting>,
+}
+
+/// Milliseconds for a timeout, from text: an integer in [`MILLIS_RANGE`] (surrounding
+/// whitespace allowed). The one rule for `OneTrans.ini`, the environment and the input.
+pub(crate) fn parse_millis(text: &str) -> Option<Duration> {
+    match text.trim().parse::<u64>() {
+        Ok(ms) if MILLIS_RANGE.contains(&ms) => Some(Duration::from_millis(ms)),
+        _ => None,
+    }
+}
+
+/// The `charset` a request's `data` asks for, read from a text that may not be decoded the
+/// way the caller meant (only its ASCII structure counts); `None` when it asks for none, or for
+/// one that is not valid (the full parse then refuses it, naming the key).
+///
+/// Cheap for the calls that do not ask: the text is parsed only when it spells `charset` or has
+/// a `\u` escape (the only way to write the key otherwise).
+pub fn charset_asked(text: &str) -> Option<CharsetSetting> {
+    if !text.contains("charset") && !text.contains("\\u") {
+        return None;
+    }
+    let (root, _) = first_value(text).ok()?;
+    root.get("data")?.get("charset")?.as_str()?.parse().ok()
 }
 
 /// What of the input could be read before a failure, so that failure outputs still echo the
@@ -142,7 +196,7 @@ fn parse_object(text: &str, ignored_tail: &mut usize) -> Result<CallInput, Error
             )))
         }
     };
-    let data = match root.shift_remove("data") {
+    let mut data = match root.shift_remove("data") {
         Some(Value::Object(map)) => map,
         None | Some(Value::Null) => return Err(Error::bad_input(
             "入参缺少 data 对象（连接参数与业务参数都放在 data 里） (input has no \"data\" object)",
@@ -154,7 +208,68 @@ fn parse_object(text: &str, ignored_tail: &mut usize) -> Result<CallInput, Error
             )))
         }
     };
-    split(data, org_id)
+    let settings = take_call_settings(&mut data)?;
+    let mut input = split(data, org_id)?;
+    input.settings = settings;
+    Ok(input)
+}
+
+/// Removes the per-call connection settings (`connectTimeoutMs`, `readTimeoutMs`, `proxy`,
+/// `charset`) from `data` and checks them; a bad one is bad input (`000105`) naming it. Kept
+/// apart from [`CONNECTION_KEYS`]: they are optional and typed.
+fn take_call_settings(data: &mut Map) -> Result<CallSettings, Error> {
+    let mut take = |key: &str| data.shift_remove(key);
+    let connect_timeout = millis_setting("connectTimeoutMs", take("connectTimeoutMs"))?;
+    let read_timeout = millis_setting("readTimeoutMs", take("readTimeoutMs"))?;
+    let proxy = optional_string("proxy", take("proxy"))?;
+    if let Some(proxy) = &proxy {
+        if !crate::url::is_proxy(proxy) {
+            return Err(Error::bad_input(format!(
+                "data 中 proxy \"{proxy}\" 无效，应为 http://[用户:密码@]主机:端口，不用代理请去掉该参数 (proxy in data must be http://[user:password@]host:port)"
+            )));
+        }
+    }
+    let charset = match optional_string("charset", take("charset"))? {
+        None => None,
+        Some(text) => Some(text.parse().map_err(|()| {
+            Error::bad_input(format!(
+                "data 中 charset \"{text}\" 无效，应为 auto、utf-8 或 gbk (charset in data must be auto, utf-8 or gbk)"
+            ))
+        })?),
+    };
+    Ok(CallSettings {
+        connect_timeout,
+        read_timeout,
+        proxy,
+        charset,
+    })
+}
+
+/// A timeout in milliseconds: a JSON integer, or a string of one (for programs that build their
+/// JSON from strings), in [`MILLIS_RANGE`]; absent, `null` and `""` are `None`.
+fn millis_setting(key: &str, value: Option<Value>) -> Result<Option<Duration>, Error> {
+    let text = match &value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Value::String(s)) => s.as_str(),
+        Some(Value::Number(n)) => n.as_str(),
+        Some(other) => {
+            return Err(Error::bad_input(format!(
+                "data 中 {key} 应为整数（毫秒），实际为 {} (\"{key}\" must be an integer number of milliseconds)",
+                type_name(other)
+            )))
+        }
+    };
+    match parse_millis(text) {
+        Some(duration) => Ok(Some(duration)),
+        None => Err(Error::bad_input(format!(
+            "data 中 {key} = {text} 无效，应为 {} 到 {} 之间的整数毫秒数 (\"{key}\" must be whole milliseconds, {}..={})",
+            MILLIS_RANGE.start(),
+            MILLIS_RANGE.end(),
+            MILLIS_RANGE.start(),
+            MILLIS_RANGE.end()
+        ))),
+    }
 }
 
 fn split(data: Map, org_id: Option<String>) -> Result<CallInput, Error> {
@@ -212,6 +327,7 @@ fn split(data: Map, org_id: Option<String>) -> Result<CallInput, Error> {
         business: Value::Object(business),
         sign_type,
         keys,
+        settings: CallSettings::default(),
     })
 }
 
@@ -429,6 +545,103 @@ mod tests {
                 err.message
             );
         }
+    }
+
+    fn with(member: &str) -> String {
+        input(&format!("{},{member}}}", GOOD.strip_suffix('}').unwrap()))
+    }
+
+    #[test]
+    fn call_settings_are_split_out_and_read() {
+        let parsed = parse(&input(GOOD)).unwrap();
+        assert_eq!(parsed.settings, CallSettings::default());
+        let parsed = parse(&with(
+            r#""connectTimeoutMs":1500,"readTimeoutMs":"  2500 ","proxy":"http://u:p@127.0.0.1:3128","charset":"UTF8""#,
+        ))
+        .unwrap();
+        assert_eq!(
+            parsed.settings,
+            CallSettings {
+                connect_timeout: Some(Duration::from_millis(1500)),
+                read_timeout: Some(Duration::from_millis(2500)),
+                proxy: Some("http://u:p@127.0.0.1:3128".into()),
+                charset: Some(CharsetSetting::Utf8),
+            }
+        );
+        assert_eq!(
+            crate::json::compact(&parsed.business),
+            r#"{"medOrgOrd":"1"}"#,
+            "never business data"
+        );
+        // Absent, null and "" leave the configuration's.
+        let parsed = parse(&with(
+            r#""connectTimeoutMs":null,"readTimeoutMs":"","proxy":"","charset":null"#,
+        ))
+        .unwrap();
+        assert_eq!(parsed.settings, CallSettings::default());
+        // The edges of the range.
+        let parsed = parse(&with(r#""connectTimeoutMs":1,"readTimeoutMs":600000"#)).unwrap();
+        assert_eq!(
+            parsed.settings.connect_timeout,
+            Some(Duration::from_millis(1))
+        );
+        assert_eq!(
+            parsed.settings.read_timeout,
+            Some(Duration::from_millis(600_000))
+        );
+    }
+
+    #[test]
+    fn bad_call_settings_are_refused_naming_the_key() {
+        for (member, key) in [
+            (r#""connectTimeoutMs":0"#, "connectTimeoutMs"),
+            (r#""connectTimeoutMs":600001"#, "connectTimeoutMs"),
+            (r#""connectTimeoutMs":-5"#, "connectTimeoutMs"),
+            (r#""connectTimeoutMs":1.5"#, "connectTimeoutMs"),
+            (r#""connectTimeoutMs":1e3"#, "connectTimeoutMs"),
+            (r#""connectTimeoutMs":true"#, "connectTimeoutMs"),
+            (r#""readTimeoutMs":"soon""#, "readTimeoutMs"),
+            (r#""readTimeoutMs":[1000]"#, "readTimeoutMs"),
+            (
+                r#""readTimeoutMs":99999999999999999999999"#,
+                "readTimeoutMs",
+            ),
+            (r#""proxy":"socks5://127.0.0.1:1080""#, "proxy"),
+            (r#""proxy":"https://127.0.0.1:3128""#, "proxy"),
+            (r#""proxy":"127.0.0.1:3128""#, "proxy"),
+            (r#""proxy":3128"#, "proxy"),
+            (r#""charset":"latin1""#, "charset"),
+            (r#""charset":936"#, "charset"),
+        ] {
+            let err = parse(&with(member)).unwrap_err();
+            assert_eq!(err.code(), "000105", "{member}");
+            assert!(err.message.contains(key), "{member}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn the_ini_and_the_input_share_the_timeout_rule() {
+        for (text, ms) in [("1", Some(1)), (" 600000 ", Some(600_000)), ("0", None)] {
+            assert_eq!(parse_millis(text), ms.map(Duration::from_millis), "{text}");
+        }
+        for text in ["600001", "-1", "1.0", "", "x"] {
+            assert_eq!(parse_millis(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn charset_asked_reads_only_a_valid_data_charset() {
+        assert_eq!(
+            charset_asked(&with(r#""charset":"gbk""#)),
+            Some(CharsetSetting::Gbk)
+        );
+        assert_eq!(charset_asked(&with(r#""charset":"x""#)), None);
+        assert_eq!(charset_asked(&input(GOOD)), None);
+        assert_eq!(charset_asked(r#"{"charset":"gbk"}"#), None);
+        assert_eq!(
+            charset_asked(r#"{"data":{"charset":"gbk"}} tail"#),
+            Some(CharsetSetting::Gbk)
+        );
     }
 
     #[test]

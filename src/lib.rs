@@ -11,6 +11,7 @@
 //! | [`entry`] | the safe bodies of the exports: charset, call, log, buffer fitting |
 //! | [`call`] | one `MobileTrans` call, end to end |
 //! | [`runtime`] | the process-wide state: the configuration once loaded, the shared transport, the logger, their shutdown on unload |
+//! | [`journal`] | the call journal: an intent before each request is sent, its outcome after; reading it back |
 //! | [`log`] | daily call logs with personal data masked |
 //! | [`config`] | `OneTrans.ini` and `ONETRANS_*` settings |
 //! | [`transport`] | the HTTP agent, its trust store and its error classification |
@@ -41,6 +42,7 @@ pub mod error;
 #[allow(unsafe_code)] // pointers from the caller, `#[no_mangle]`, the unload hooks
 pub mod ffi;
 pub mod input;
+pub mod journal;
 pub mod json;
 pub mod log;
 pub mod output;

@@ -24,6 +24,8 @@ pub(crate) struct CallRecord<'a> {
     pub nonce: &'a str,
     pub org_id: &'a str,
     pub path: &'a str,
+    /// The business keys of the call (`journalKeys`), as the journal names them.
+    pub keys: &'a [(String, String)],
     pub millis: u128,
     pub code: &'a str,
     pub business_code: Option<&'a str>,
@@ -90,8 +92,13 @@ impl Logger {
         if self.level < wanted {
             return;
         }
+        let keys: String = record
+            .keys
+            .iter()
+            .map(|(key, value)| format!(" {key}={}", mask_member(key, value)))
+            .collect();
         let mut line = format!(
-            "{now} {} nonce={} orgId={} path={} ms={} code={} bizCode={} charset={}",
+            "{now} {} nonce={} orgId={} path={}{keys} ms={} code={} bizCode={} charset={}",
             if ok { "INFO " } else { "ERROR" },
             record.nonce,
             record.org_id,
@@ -276,6 +283,12 @@ fn mask_as(kind: Kind, value: &str) -> String {
         Kind::Id => keep(value, 6, 4),
         Kind::Phone => keep(value, 3, 4),
     }
+}
+
+/// A member's value as the log shows it: masked when its key names a secret or personal data
+/// (by key only: an order number of an ID card's length stays readable).
+pub(crate) fn mask_member(key: &str, value: &str) -> String {
+    kind_of(key).map_or_else(|| value.to_owned(), |kind| mask_as(kind, value))
 }
 
 /// Masks a JSON text for the log; text that is not JSON is masked as free text.

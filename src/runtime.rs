@@ -1,5 +1,5 @@
 //! The process-wide state, in one place: the configuration (loaded once, at the first call), the
-//! shared HTTP transport and the logger built from it, the once-per-process notices, and their
+//! shared HTTP transport, the logger and the call journal built from it, the once-per-process notices, and their
 //! shutdown when the library is unloaded.
 //!
 //! Everything below this module is handed what it needs (a [`Config`], transport [`Settings`](
@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use crate::clock;
 use crate::config::{self, Config, Loaded};
 use crate::error::Error;
+use crate::journal::Journal;
 use crate::log::{CallRecord, Logger};
 use crate::transport::HttpTransport;
 
@@ -50,6 +51,28 @@ pub(crate) fn logger() -> Option<&'static Logger> {
     LOGGER
         .get_or_init(|| config().ok().and_then(Logger::from_config))
         .as_ref()
+}
+
+/// The process's call journal, created from the configuration; `None` when it has no folder
+/// (see [`Config::journal_folder`]) or the configuration did not load.
+pub fn journal() -> Option<&'static Journal> {
+    static JOURNAL: OnceLock<Option<Journal>> = OnceLock::new();
+    JOURNAL
+        .get_or_init(|| config().ok().and_then(Journal::from_config))
+        .as_ref()
+}
+
+/// Notes that the journal could not be written. The call goes on (a journal never fails a
+/// call); the first failure of the process is logged, the others are not (an unwritable folder
+/// fails every call's records alike).
+pub(crate) fn journal_failed(journal: &Journal, error: &std::io::Error) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        warn(&format!(
+            "调用日志（journal）无法写入 {}：{error}。交易照常进行，但程序在调用中途被终止时将无法找到结果未知的请求；请检查 journalDir 的权限和磁盘空间（onetrans check 会检查它）。本进程只提示这一次 (the call journal cannot be written: calls go on, but a request cut off mid-call can no longer be found; check journalDir's permissions and free space. Logged once per process)",
+            journal.dir().display()
+        ));
+    }
 }
 
 /// Logs a call to the process's logger, if any.

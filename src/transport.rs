@@ -1,4 +1,5 @@
-//! HTTP(S) transport: one ureq agent for the whole process, kept-alive connections, and the
+//! HTTP(S) transport: one ureq agent for the whole process (and one more per distinct set of
+//! per-call settings, [`HttpTransport::post_with`]), kept-alive connections, and the
 //! classification of every failure into "certainly not delivered" (`000100`, safe to retry) or
 //! "outcome unknown" (`000001`, query first).
 //!
@@ -27,6 +28,7 @@ use ureq::unversioned::transport::{
 use ureq::Agent;
 
 use crate::error::{Error, ErrorKind};
+use crate::input::CallSettings;
 
 /// What came back over HTTP.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +40,14 @@ pub struct HttpAnswer {
 /// Sends one request body to a URL and returns the answer. The seam for tests and fuzzers.
 pub trait Transport: Send + Sync {
     fn post(&self, url: &str, body: &[u8]) -> Result<HttpAnswer, Error>;
+
+    /// [`Transport::post`] with the call's own connection settings (spec 1.1 section 1) in
+    /// place of the configured ones. A transport without settings of its own (a test double)
+    /// ignores them.
+    fn post_with(&self, url: &str, body: &[u8], call: &CallSettings) -> Result<HttpAnswer, Error> {
+        let _ = call;
+        self.post(url, body)
+    }
 }
 
 /// Connection settings (see [`crate::config`] for where they come from).
@@ -55,6 +65,19 @@ pub struct Settings {
     pub insecure_skip_verify: bool,
 }
 
+impl Settings {
+    /// These settings with a call's own timeouts and proxy in their place (its `charset` is
+    /// not the transport's).
+    pub fn for_call(&self, call: &CallSettings) -> Settings {
+        Settings {
+            connect_timeout: call.connect_timeout.unwrap_or(self.connect_timeout),
+            read_timeout: call.read_timeout.unwrap_or(self.read_timeout),
+            proxy: call.proxy.clone().or_else(|| self.proxy.clone()),
+            ..self.clone()
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -68,8 +91,23 @@ impl Default for Settings {
     }
 }
 
-/// The real transport: a ureq agent with a connection pool.
+/// The most agents kept for calls with settings of their own besides the configured one
+/// (see [`HttpTransport::post_with`]).
+pub const MAX_CALL_AGENTS: usize = 8;
+
+/// The real transport: a ureq agent with a connection pool for the configured settings, and
+/// up to [`MAX_CALL_AGENTS`] more for calls that give their own timeouts or proxy.
 pub struct HttpTransport {
+    base: Arc<Pooled>,
+    /// The caFile's certificates, read (and checked) once, for every agent.
+    ca_file_certs: Vec<Certificate<'static>>,
+    /// The agents for per-call settings, the most recently used last; `None` after
+    /// [`HttpTransport::shut_down`].
+    per_call: Mutex<Option<Vec<Arc<Pooled>>>>,
+}
+
+/// One ureq agent, its connection pool, and the settings it was built with.
+struct Pooled {
     agent: Agent,
     settings: Settings,
 }
@@ -77,7 +115,7 @@ pub struct HttpTransport {
 impl fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpTransport")
-            .field("settings", &self.settings)
+            .field("settings", &self.base.settings)
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +129,86 @@ impl HttpTransport {
     /// Builds the agent. Fails (as bad input, `000105`) when the proxy or the CA file in the
     /// settings cannot be used.
     pub fn new(settings: Settings) -> Result<HttpTransport, Error> {
+        // The operating system's trust store is read on the first `https://` connection only
+        // ([`TrustOnFirstTls`]): an `http://` portal never pays for it. The caFile is read now,
+        // so that an unusable one fails every call from the first, whatever the scheme.
+        let ca_file_certs = match settings.ca_file.as_deref() {
+            Some(path) => ca_file_roots(path)?,
+            None => Vec::new(),
+        };
+        Ok(HttpTransport {
+            base: Arc::new(Pooled::new(settings, &ca_file_certs)?),
+            ca_file_certs,
+            per_call: Mutex::new(Some(Vec::new())),
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.base.settings
+    }
+
+    /// Closes every connection of every agent, idle or in use, and refuses new ones (for the
+    /// library's unload: [`crate::runtime::shut_down`]). An agent for per-call settings that
+    /// was already dropped from the list while a call still used it closes its connections when
+    /// that call ends.
+    pub(crate) fn shut_down(&self) {
+        self.base.agent.clone().shutdown();
+        if let Some(per_call) = self.lock_per_call().take() {
+            for pooled in per_call {
+                pooled.agent.clone().shutdown();
+            }
+        }
+    }
+
+    fn lock_per_call(&self) -> std::sync::MutexGuard<'_, Option<Vec<Arc<Pooled>>>> {
+        self.per_call
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The agent for a call's settings: the configured one when the call changes nothing,
+    /// else the one kept for exactly these settings, built on first use.
+    ///
+    /// ureq takes the proxy only per agent, so a call with a proxy of its own needs an agent of
+    /// its own; timeouts get the same treatment, which keeps one rule (and the connect timeout
+    /// also bounds the agent's own host name lookup, [`LookupThenTcp`]). Calls with the same
+    /// effective settings share an agent and so its kept-alive connections, from any thread.
+    /// At most [`MAX_CALL_AGENTS`] are kept; the least recently used is dropped (with its idle
+    /// connections) to make room, which costs only a new connection if it is needed again.
+    fn pooled_for(&self, call: &CallSettings) -> Result<Arc<Pooled>, Error> {
+        let settings = self.base.settings.for_call(call);
+        if settings == self.base.settings {
+            return Ok(Arc::clone(&self.base));
+        }
+        let mut guard = self.lock_per_call();
+        // After the unload's shut_down: the base agent, which refuses to connect.
+        let Some(per_call) = guard.as_mut() else {
+            return Ok(Arc::clone(&self.base));
+        };
+        if let Some(i) = per_call.iter().position(|p| p.settings == settings) {
+            let pooled = per_call.remove(i);
+            per_call.push(Arc::clone(&pooled));
+            return Ok(pooled);
+        }
+        let pooled = Arc::new(Pooled::new(settings, &self.ca_file_certs)?);
+        if per_call.len() >= MAX_CALL_AGENTS {
+            per_call.remove(0);
+        }
+        per_call.push(Arc::clone(&pooled));
+        Ok(pooled)
+    }
+
+    /// How many agents for per-call settings are kept (for tests).
+    #[doc(hidden)]
+    pub fn per_call_agents(&self) -> usize {
+        self.lock_per_call().as_ref().map_or(0, Vec::len)
+    }
+}
+
+impl Pooled {
+    /// Builds an agent for `settings`, trusting the caFile's `ca_file_certs` besides the
+    /// system's store. Fails (as bad input) when the proxy cannot be used.
+    fn new(settings: Settings, ca_file_certs: &[Certificate<'static>]) -> Result<Pooled, Error> {
         let proxy: Option<ureq::Proxy> = match &settings.proxy {
             None => None,
             Some(url) => Some(ureq::Proxy::new(url).map_err(|e| {
@@ -98,13 +216,6 @@ impl HttpTransport {
                     "配置错误：proxy \"{url}\" 无效：{e} (bad proxy setting)"
                 ))
             })?),
-        };
-        // The operating system's trust store is read on the first `https://` connection only
-        // ([`TrustOnFirstTls`]): an `http://` portal never pays for it. The caFile is read now,
-        // so that an unusable one fails every call from the first, whatever the scheme.
-        let ca_file_certs = match settings.ca_file.as_deref() {
-            Some(path) => ca_file_roots(path)?,
-            None => Vec::new(),
         };
         let config = agent_config(&settings, proxy.clone(), Vec::new());
         // ureq's default chain (CONNECT proxy, TCP, rustls) with the host name lookup moved
@@ -118,7 +229,7 @@ impl HttpTransport {
             .chain(TrustOnFirstTls {
                 settings: settings.clone(),
                 proxy: proxy.clone(),
-                ca_file_certs,
+                ca_file_certs: ca_file_certs.to_vec(),
                 config: OnceLock::new(),
                 inner: RustlsConnector::default(),
             })
@@ -128,20 +239,18 @@ impl HttpTransport {
         let resolver = DeferredResolver {
             inner: DefaultResolver::default(),
         };
-        Ok(HttpTransport {
+        Ok(Pooled {
             agent: Agent::with_parts(config, connector, resolver),
             settings,
         })
     }
 
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    /// Closes every connection of the agent, idle or in use, and refuses new ones (for the
-    /// library's unload: [`crate::runtime::shut_down`]).
-    pub(crate) fn shut_down(&self) {
-        self.agent.clone().shutdown();
+    fn post(&self, url: &str, body: &[u8]) -> Result<HttpAnswer, Error> {
+        release_finished_lookups();
+        REQUEST_SENT.set(false);
+        let result = self.exchange(url, body);
+        let sent = REQUEST_SENT.replace(false);
+        result.map_err(|e| classify(&e, sent, url, self.settings.max_response_bytes))
     }
 
     fn exchange(&self, url: &str, body: &[u8]) -> Result<HttpAnswer, ureq::Error> {
@@ -244,11 +353,11 @@ impl<In: UreqTransport> Connector<In> for TrustOnFirstTls {
 
 impl Transport for HttpTransport {
     fn post(&self, url: &str, body: &[u8]) -> Result<HttpAnswer, Error> {
-        release_finished_lookups();
-        REQUEST_SENT.set(false);
-        let result = self.exchange(url, body);
-        let sent = REQUEST_SENT.replace(false);
-        result.map_err(|e| classify(&e, sent, url, self.settings.max_response_bytes))
+        self.base.post(url, body)
+    }
+
+    fn post_with(&self, url: &str, body: &[u8], call: &CallSettings) -> Result<HttpAnswer, Error> {
+        self.pooled_for(call)?.post(url, body)
     }
 }
 
@@ -658,6 +767,48 @@ mod tests {
         assert_eq!(classify(&io, false, url, 10).kind, ErrorKind::NotDelivered);
         let big = ureq::Error::BodyExceedsLimit(10);
         assert_eq!(classify(&big, true, url, 10).kind, ErrorKind::BadResponse);
+    }
+
+    #[test]
+    fn calls_sharing_settings_share_an_agent_and_the_agents_are_bounded() {
+        let t = HttpTransport::new(Settings::default()).unwrap();
+        let base = |p: &Arc<Pooled>| Arc::ptr_eq(p, &t.base);
+        assert!(base(&t.pooled_for(&CallSettings::default()).unwrap()));
+        // Settings equal to the configured ones, or only a charset: the configured agent.
+        let same = CallSettings {
+            read_timeout: Some(t.settings().read_timeout),
+            charset: Some(crate::charset::CharsetSetting::Utf8),
+            ..CallSettings::default()
+        };
+        assert!(base(&t.pooled_for(&same).unwrap()));
+        assert_eq!(t.per_call_agents(), 0);
+        let read = |ms| CallSettings {
+            read_timeout: Some(Duration::from_millis(ms)),
+            ..CallSettings::default()
+        };
+        let first = t.pooled_for(&read(1_000)).unwrap();
+        assert!(!base(&first));
+        assert_eq!(first.settings.read_timeout, Duration::from_millis(1_000));
+        assert_eq!(first.settings.connect_timeout, t.settings().connect_timeout);
+        assert!(Arc::ptr_eq(&first, &t.pooled_for(&read(1_000)).unwrap()));
+        let proxied = CallSettings {
+            proxy: Some("http://127.0.0.1:3128".into()),
+            ..read(1_000)
+        };
+        assert!(!Arc::ptr_eq(&first, &t.pooled_for(&proxied).unwrap()));
+        // Filling the list drops the least recently used: `proxied`, not `first` (used again).
+        for ms in 0..MAX_CALL_AGENTS as u64 - 2 {
+            t.pooled_for(&read(2_000 + ms)).unwrap();
+        }
+        assert_eq!(t.per_call_agents(), MAX_CALL_AGENTS);
+        assert!(Arc::ptr_eq(&first, &t.pooled_for(&read(1_000)).unwrap()));
+        t.pooled_for(&read(9_999)).unwrap();
+        assert_eq!(t.per_call_agents(), MAX_CALL_AGENTS);
+        assert!(Arc::ptr_eq(&first, &t.pooled_for(&read(1_000)).unwrap()));
+        // After the unload's shut-down, none is kept or built.
+        t.shut_down();
+        assert_eq!(t.per_call_agents(), 0);
+        assert!(base(&t.pooled_for(&read(1_000)).unwrap()));
     }
 
     /// One test for the abandoned-lookup list: it is process-wide.

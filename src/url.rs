@@ -66,6 +66,12 @@ fn port_is_usable(uri: &Uri, host: &str) -> bool {
     }
 }
 
+/// Whether `text` is a usable proxy, `http://[user:password@]host:port` as the HTTP client
+/// accepts it: the one rule for `proxy` in `OneTrans.ini`, the environment and the input.
+pub(crate) fn is_proxy(text: &str) -> bool {
+    text.starts_with("http://") && ureq::Proxy::new(text).is_ok()
+}
+
 /// The path of a URL for the log: its path and query, or `/` when it has none or does not parse.
 pub(crate) fn path_of(url: &str) -> String {
     HttpUrl::parse(url).map_or_else(|| "/".to_owned(), |u| u.path().to_owned())

@@ -99,7 +99,10 @@ fn cut_mid_character(long: &[u8], mut short: String, gbk: bool) -> Vec<u8> {
 fn ignored_warnings() -> Vec<String> {
     let log = std::fs::read_dir(log_dir())
         .map(|dir| {
-            dir.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            // Files only: the call journal's folder (issue 13) is in there too.
+            dir.map(|e| e.unwrap().path())
+                .filter(|p| p.is_file())
+                .map(|p| std::fs::read_to_string(p).unwrap())
                 .collect::<String>()
         })
         .unwrap_or_default();

@@ -13,7 +13,10 @@
 //! * whether the request reached the portal (`000100`: never; `000001`: it did);
 //! * neither the appKey nor the data key appears in the output or in the call log (this process
 //!   logs at `debug`, input and output included);
-//! * the process survives: a normal call right after the fault succeeds.
+//! * the process survives: a normal call right after the fault succeeds;
+//! * the call journal (issue 13, `logDir/journal` here) holds exactly one intent and one
+//!   outcome for the row's order, with the row's code; `onetrans journal` would list it as
+//!   unresolved exactly when the code leaves the outcome unknown (never a `000100`).
 //!
 //! The rows about host names run in a child process (this test binary again) inside a new
 //! network and mount namespace (`unshare --net --mount`) whose only interface is `lo` and whose
@@ -36,12 +39,15 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use onetrans::crypto::{AppKey, DataKey};
+use onetrans::journal;
 use onetrans::json::Value;
 use onetrans_portal::{Portal, PortalConfig};
 
 const CONNECT_TIMEOUT_MS: u64 = 1_000;
 const READ_TIMEOUT_MS: u64 = 1_500;
 const MAX_RESPONSE_BYTES: u64 = 262_144;
+/// The `readTimeoutMs` of the call of the `per_call_read_timeout` row, in its own `data`.
+const PER_CALL_READ_TIMEOUT_MS: u64 = 200;
 /// Added to the timeouts a fault runs into: room for a loaded two-core CI machine. A fault that
 /// runs into no timeout takes milliseconds.
 const MARGIN_MS: u64 = 2_500;
@@ -55,6 +61,8 @@ enum Wait {
     Connect,
     /// `readTimeoutMs`.
     Read,
+    /// The call's own `readTimeoutMs` in its `data` ([`PER_CALL_READ_TIMEOUT_MS`]).
+    CallRead,
 }
 
 impl Wait {
@@ -65,6 +73,7 @@ impl Wait {
                     Wait::Nothing => 0,
                     Wait::Connect => CONNECT_TIMEOUT_MS,
                     Wait::Read => READ_TIMEOUT_MS,
+                    Wait::CallRead => PER_CALL_READ_TIMEOUT_MS,
                 },
         )
     }
@@ -75,6 +84,7 @@ impl Wait {
             Wait::Nothing => format!("{margin} s"),
             Wait::Connect => format!("`connectTimeoutMs` + {margin} s"),
             Wait::Read => format!("`readTimeoutMs` + {margin} s"),
+            Wait::CallRead => format!("the call's `readTimeoutMs` + {margin} s"),
         }
     }
 }
@@ -97,6 +107,9 @@ enum Setup {
     Portal(&'static str),
     /// A call through `closeidle`, a pause, then the call measured, on the same kept-alive pool.
     CloseIdle,
+    /// The simulator's `slow=MS` fault, for a call with a `readTimeoutMs` of its own, while a
+    /// concurrent call without one must get its answer.
+    PerCallSlow(u64),
 }
 
 /// One row of the fault matrix.
@@ -350,6 +363,16 @@ const ROWS: &[Row] = &[
         wait: Wait::Nothing,
         delivered: true,
     },
+    Row {
+        id: "per_call_read_timeout",
+        fault: "answer slower than the call's own `readTimeoutMs` (spec 1.1 section 1), while a concurrent call without the key keeps the configured one",
+        how: "`/_fault/slow=700` for a call with `\"readTimeoutMs\":200` and, at the same time on another thread, a call without it, which must get its answer (`000000`: the configured 1500 ms)",
+        setup: Setup::PerCallSlow(700),
+        code: "000001",
+        mentions: "查询",
+        wait: Wait::CallRead,
+        delivered: true,
+    },
 ];
 
 // --- the table in docs/RELIABILITY.md ------------------------------------------------------
@@ -452,6 +475,7 @@ row_tests!(
     bad_pad,
     other_app,
     close_idle,
+    per_call_read_timeout,
 );
 
 // --- running a row ----------------------------------------------------------------------------
@@ -575,6 +599,41 @@ fn check(row: &Row, seen: &Observed) {
     assert!(!log.contains(APP_KEY), "{id}: the appKey in the log");
     assert!(!log.contains(&data_key), "{id}: the data key in the log");
     assert_eq!(seen.next_call, "000000", "{id}: the call after the fault");
+    check_journal(row);
+}
+
+/// One intent and one outcome with the row's code for the row's order; listed as unresolved
+/// exactly when the code is one of [`journal::UNKNOWN_CODES`].
+fn check_journal(row: &Row) {
+    let id = row.id;
+    let dir = std::env::var_os("ONETRANS_LOG_DIR")
+        .map_or_else(log_dir, PathBuf::from)
+        .join("journal");
+    let scan = journal::read_folder(&dir).expect("the journal folder");
+    assert!(scan.problems.is_empty(), "{id}: {:?}", scan.problems);
+    let order = format!("FAULT-{id}");
+    let mine: Vec<journal::Record> = scan
+        .records
+        .into_iter()
+        .filter(|r| r.keys.iter().any(|(k, v)| k == "medOrgOrd" && *v == order))
+        .collect();
+    let count = |event| mine.iter().filter(|r| r.event == event).count();
+    assert_eq!(
+        (
+            count(journal::Event::Intent),
+            count(journal::Event::Outcome)
+        ),
+        (1, 1),
+        "{id}: {mine:?}"
+    );
+    let requests = journal::pair(mine);
+    assert_eq!(requests.len(), 1, "{id}: paired by nonce");
+    assert_eq!(requests[0].code(), Some(row.code), "{id}");
+    assert_eq!(
+        requests[0].unresolved(),
+        journal::UNKNOWN_CODES.contains(&row.code),
+        "{id}: listed as unknown?"
+    );
 }
 
 fn read_logs() -> String {
@@ -599,12 +658,13 @@ fn observe(row: &Row) -> Observed {
                 == Some(order.as_str())
         }))
     };
-    let timed = |url: &str| {
-        let input = push_msg(url, &order, "");
+    let timed_with = |url: &str, extra: &str| {
+        let input = push_msg(url, &order, extra);
         let started = Instant::now();
         let (code, output) = mobile_trans(&input);
         (code, output, started.elapsed())
     };
+    let timed = |url: &str| timed_with(url, "");
     let (code, output, elapsed, delivered) = match row.setup {
         Setup::Refused => {
             let (c, o, e) = timed(&format!("http://127.0.0.1:{}{PUSH_MSG}", closed_port()));
@@ -639,6 +699,22 @@ fn observe(row: &Row) -> Observed {
         }
         Setup::Portal(fault) => {
             let (c, o, e) = timed(&portal.fault_url(fault, PUSH_MSG));
+            (c, o, e, delivered())
+        }
+        Setup::PerCallSlow(ms) => {
+            let url = portal.fault_url(&format!("slow={ms}"), PUSH_MSG);
+            let plain = push_msg(&url, &format!("PLAIN-{}", row.id), "");
+            let (c, o, e, plain) = std::thread::scope(|scope| {
+                let plain = scope.spawn(|| mobile_trans(&plain));
+                let own = format!("\"readTimeoutMs\":{PER_CALL_READ_TIMEOUT_MS}");
+                let (c, o, e) = timed_with(&url, &own);
+                (c, o, e, plain.join().expect("the concurrent call"))
+            });
+            assert_eq!(
+                plain.0, "000000",
+                "the concurrent call without the key keeps readTimeoutMs {READ_TIMEOUT_MS}: {}",
+                plain.1
+            );
             (c, o, e, delivered())
         }
         Setup::CloseIdle => {

@@ -11,14 +11,15 @@
  * Modes (each a separate process, since the library reads its settings once per process):
  *   main     every check that needs no special setting: the three interfaces, GBK, bad input,
  *            a portal rejection, the output cap, a closed port, hostile input, 8 threads, the
- *            default log folder, and on 32-bit that the callee cleans the stack (__stdcall)
+ *            default log folder and call journal (log\journal), and on 32-bit that the callee
+ *            cleans the stack (__stdcall)
  *   timeout  run with ONETRANS_READ_TIMEOUT_MS=1000: a portal answering after 3 s gives 000001
  *   acp936   run with a Chinese Unix locale (ANSI code page 936): a plain-ASCII caller gets GBK;
  *            GBK names whose bytes are also valid UTF-8 (叶倩, 稹阿) are read as GBK (issue 10
  *            item 5), genuine UTF-8 (买买提·艾力) stays UTF-8
  *   folder   copies the DLL and this program into a folder "his 医保" beside them, writes an
  *            OneTrans.ini there (logDir=log, logLevel=info, readTimeoutMs=1500), runs the copy
- *            from another working directory (mode folder-child), and checks the log there
+ *            from another working directory (mode folder-child), and checks the log and the journal there
  *   panic    loads onetrans_panic_probe.dll (windows/panic-probe, built like OneTrans.dll), whose
  *            export panics inside catch_unwind: the panics are caught, on 8 threads at once too,
  *            and the process lives on (OneTrans.dll cannot be made to panic from outside)
@@ -357,17 +358,18 @@ static void module_dir(HMODULE module, wchar_t *buf, size_t size)
         slash[1] = 0;
 }
 
-/* Whether dir\log\onetrans-*.log exists and contains every one of the given texts. */
-static int log_has(const wchar_t *dir, const char *const *texts, int count)
+/* Whether dir\SUB\onetrans-*.EXT exists and contains every one of the given texts (SUB ends
+ * with a backslash). */
+static int file_has(const wchar_t *dir, const wchar_t *sub, const wchar_t *ext, const char *const *texts, int count)
 {
     wchar_t pattern[MAX_PATH * 2], path[MAX_PATH * 2];
     WIN32_FIND_DATAW found;
-    _snwprintf(pattern, MAX_PATH * 2, L"%slog\\onetrans-*.log", dir);
+    _snwprintf(pattern, MAX_PATH * 2, L"%s%sonetrans-*.%s", dir, sub, ext);
     HANDLE f = FindFirstFileW(pattern, &found);
     if (f == INVALID_HANDLE_VALUE)
         return 0;
     FindClose(f);
-    _snwprintf(path, MAX_PATH * 2, L"%slog\\%s", dir, found.cFileName);
+    _snwprintf(path, MAX_PATH * 2, L"%s%s%s", dir, sub, found.cFileName);
     HANDLE file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
     if (file == INVALID_HANDLE_VALUE)
         return 0;
@@ -382,6 +384,18 @@ static int log_has(const wchar_t *dir, const char *const *texts, int count)
         if (strstr(text, texts[i]) == NULL)
             return 0;
     return 1;
+}
+
+/* Whether dir\log\onetrans-*.log exists and contains every one of the given texts. */
+static int log_has(const wchar_t *dir, const char *const *texts, int count)
+{
+    return file_has(dir, L"log\\", L"log", texts, count);
+}
+
+/* Whether the call journal dir\log\journal\onetrans-*.jsonl (issue 13) contains every text. */
+static int journal_has(const wchar_t *dir, const char *const *texts, int count)
+{
+    return file_has(dir, L"log\\journal\\", L"jsonl", texts, count);
 }
 
 static void mode_main(void)
@@ -597,6 +611,10 @@ static void mode_main(void)
         static const char *const texts[] = {"code=000000", "code=000102"};
         module_dir(Handle, dir, MAX_PATH * 2);
         check(log_has(dir, texts, 2), "the log is written to log\\ beside the DLL (default)", NULL, NULL);
+        /* 13. The call journal: log\journal beside the DLL, an intent and an outcome per call. */
+        static const char *const records[] = {"\"event\":\"intent\"", "\"event\":\"outcome\"",
+                                              "\"code\":\"000000\"", "\"medOrgOrd\":\""};
+        check(journal_has(dir, records, 4), "the call journal is written to log\\journal\\ beside the DLL", NULL, NULL);
     }
     free(out);
 }
@@ -1167,6 +1185,15 @@ static void mode_folder_child(void)
     DWORD ms = GetTickCount() - start;
     check(is(code, "000001") && ms >= 1400 && ms < 2900,
           "readTimeoutMs=1500 from the OneTrans.ini beside the DLL is in force", code, out);
+
+    /* The call journal beside this copy of the DLL names the order whose outcome is unknown. */
+    {
+        wchar_t dir[MAX_PATH * 2];
+        static const char *const records[] = {"\"medOrgOrd\":\"FOLDER-SLOW-1\"", "\"code\":\"000001\""};
+        module_dir(Handle, dir, MAX_PATH * 2);
+        check(journal_has(dir, records, 2), "the call journal beside the DLL in the Chinese-named folder names the unknown order",
+              NULL, NULL);
+    }
     free(out);
 }
 

@@ -10,6 +10,7 @@ use onetrans::charset::Charset;
 use onetrans::clock::{self, ChinaTime};
 use onetrans::config::{self, Config};
 use onetrans::input::{self, CallInput};
+use onetrans::journal::Journal;
 use onetrans::json::{self, Value};
 use onetrans::runtime;
 use onetrans::url::HttpUrl;
@@ -153,7 +154,11 @@ fn step_input(
         }
     };
     print_config(&parsed, config);
+    let config_loaded = config_error.is_none();
     step_settings(report, config, config_error.as_deref());
+    if config_loaded {
+        step_journal(report, config);
+    }
     let fields = parsed.business.as_object().map_or(0, |m| m.len());
     let note = match charset {
         Charset::Utf8 => String::new(),
@@ -286,6 +291,9 @@ fn print_config(input: &CallInput, config: &Config) {
             .map_or_else(|| none.to_owned(), mask_proxy),
     );
     row("caFile", &path_or_none(&config.transport.ca_file));
+    row("journalDir", &path_or_none(&config.journal_folder()));
+    row("journalSync", &format!("{:?}", config.journal_sync));
+    row("journalKeys", &config.journal_keys.join(","));
     row("insecureSkipVerify", &config.transport.insecure_skip_verify);
     println!();
 }
@@ -325,6 +333,48 @@ fn step_settings(report: &mut Report, config: &Config, error: Option<&str>) {
         );
     } else {
         report.step(Verdict::Ok, title, "可用 / usable", &[], "");
+    }
+}
+
+/// The call journal: a folder is set, it can be written, and how many requests in it still
+/// have an unknown outcome.
+fn step_journal(report: &mut Report, config: &Config) {
+    let title = "调用流水 / the call journal";
+    let Some(journal) = Journal::from_config(config) else {
+        report.step(
+            Verdict::Skipped,
+            title,
+            "未启用：没有设置 logDir 或 journalDir / off: neither logDir nor journalDir is set",
+            &[],
+            "设置 journalDir（或 logDir），程序在调用中途被终止时才能找到结果未知的订单 (set journalDir or logDir, so that requests cut off mid-call can be found)",
+        );
+        return;
+    };
+    match journal.probe(clock::now()) {
+        Err(e) => report.step(
+            Verdict::Warning,
+            title,
+            &format!("无法写入 / cannot be written: {}", journal.dir().display()),
+            &[e.to_string()],
+            "调用仍会成功，但不会留下流水；请检查该目录的权限和磁盘空间，或改用可写的 journalDir (calls still succeed but leave no journal: fix the folder's permissions or free space, or set a writable journalDir)",
+        ),
+        Ok(file) => {
+            let open = onetrans::journal::read_folder(journal.dir())
+                .map(|scan| onetrans::journal::pair(scan.records).iter().filter(|r| r.unresolved()).count())
+                .unwrap_or(0);
+            let (verdict, hint) = if open == 0 {
+                (Verdict::Ok, String::new())
+            } else {
+                (Verdict::Warning, format!("有 {open} 个请求结果未知：运行 onetrans journal 列出它们，向门户查询后再决定是否重试 ({open} requests have an unknown outcome: list them with `onetrans journal` and query the portal before retrying)"))
+            };
+            report.step(
+                verdict,
+                title,
+                &format!("可写入 / writable: {}", file.display()),
+                &[],
+                &hint,
+            );
+        }
     }
 }
 

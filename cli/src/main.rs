@@ -7,6 +7,7 @@ mod call_cmd;
 mod check;
 mod common;
 mod demo;
+mod journal;
 mod keygen;
 mod tls;
 mod tools;
@@ -76,6 +77,18 @@ enum Command {
     /// success, a business failure, a bad appKey, a replay and an unreachable portal. Exit code 0
     /// when every step gave the expected return code.
     Demo(DemoArgs),
+    /// 调用流水：列出结果未知、需要先向门户查询的请求 / the call journal: list the requests whose outcome is unknown.
+    ///
+    /// 默认列出流水目录中所有结果未知的请求（新的在前）：有“意图”没有“结果”的（程序在调用中途被终止），
+    /// 以及结果为 000001、000101、000102、444444 的。对每一个：先用订单号（如 medOrgOrd）向门户查询交易状态，
+    /// 再决定是否重试。不完整的最后一行（写入时进程被终止）会在标准错误中报告并跳过。
+    ///
+    /// By default lists every request of the journal folder whose outcome is unknown, newest
+    /// first: an intent without an outcome (the program ended mid-call) and outcomes 000001,
+    /// 000101, 000102 and 444444. For each: query the portal for the order (e.g. its medOrgOrd)
+    /// before retrying. A torn last line (a process killed while writing) is reported on standard
+    /// error and skipped.
+    Journal(journal::JournalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +144,7 @@ fn main() -> ExitCode {
         Command::Key(a) => tools::key(&a),
         Command::Keygen(a) => keygen::run(&a),
         Command::Demo(a) => demo::run(&a.lib),
+        Command::Journal(a) => journal::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

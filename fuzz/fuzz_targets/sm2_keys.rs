@@ -38,8 +38,12 @@ fn private(text: &str) {
             ];
             // A key below 2¹⁹² (never generated, odds 2⁻⁶⁴) has a Java form shorter than the
             // parser takes from a real key: it is refused as truncated (see MIN_KEY_BYTES).
-            if key.to_bytes()[..8] != [0; 8] {
-                forms.push(key.to_java_base64());
+            // And a Java form made of hex digits only (`BAAA…` for 0x0400…: odds about 2⁻⁶⁷
+            // for a real key) is read as hex, never as base64: a hex key cut short must not
+            // become another key (src/sm2.rs, private_bytes).
+            let java = key.to_java_base64();
+            if key.to_bytes()[..8] != [0; 8] && !java.bytes().all(|b| b.is_ascii_hexdigit()) {
+                forms.push(java);
             }
             for form in forms {
                 let again = PrivateKey::parse("clientPrvKey", &form).expect("our output parses");

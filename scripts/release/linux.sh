@@ -30,8 +30,18 @@ stage_package() {
     install -m 0644 include/onetrans.h "$stage/include/"
     install -m 0644 c_examples/example.c "$stage/examples/"
     install -m 0644 OneTrans.ini.sample README.md CHANGELOG.md "$stage/"
+    # The Java binding (issue 15): one jar for every platform, built reproducibly once.
+    mkdir -p "$stage/java"
+    install -m 0644 "$(java_jar)" "$stage/java/onetrans.jar"
     (cd "$stage" && find . -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort |
         xargs sha256sum >SHA256SUMS)
+}
+
+# The Java binding's jar (java/build.sh), built with the commit's time in it (a few seconds).
+java_jar() {
+    local out=$RELEASE_TARGET_DIR/java
+    ONETRANS_JAVA_OUT=$out SOURCE_DATE_EPOCH=$(source_date_epoch) java/build.sh >&2
+    printf '%s\n' "$out/onetrans.jar"
 }
 
 # Writes STAGE (one folder) as a reproducible .tar.gz: archive_folder STAGE ARCHIVE

@@ -8,7 +8,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RELEASE_PACKAGES=(rustc-web cargo-web rust-web-src gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-    qemu-user gcc python3)
+    qemu-user gcc python3
+    openjdk-17-jdk-headless libjna-java libjackson2-databind-java) # the jar (java/build.sh)
 
 missing_packages() {
     local pkg
