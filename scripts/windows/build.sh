@@ -80,19 +80,14 @@ windows_cargo_build() {
         --config windows/cargo.toml --config "target.$target.rustflags = $rustflags" >&2
 }
 
-# Builds OneTrans.dll for one target in release mode.
-build_dll() {
-    log "building OneTrans.dll for $1" >&2
-    windows_cargo_build "$1" --lib -p onetrans
-}
-
-# Builds onetrans.exe and onetrans-portal.exe for one target in release mode. A cargo run of
-# its own, after the DLL's: built together, cargo would unify the crates' features (the tools
-# enable more of rustls), and the DLL would no longer be the one built and tested alone. The
-# dependencies they share with the DLL (std, ring, ...) are reused from its build.
-build_exes() {
-    log "building onetrans.exe and onetrans-portal.exe for $1" >&2
-    windows_cargo_build "$1" -p onetrans-cli -p onetrans-portal --bins
+# Builds OneTrans.dll, onetrans.exe and onetrans-portal.exe for one target in release mode, in
+# one cargo run (as scripts/release/build.sh builds the Linux ones). In two runs (the DLL alone,
+# then the tools) cargo resolves the dependencies' features differently (the tools enable more
+# of rustls...), and the library crate, shared by both, is rebuilt by each run in turn: about
+# 90 s per target for nothing on every later build.
+build_binaries() {
+    log "building OneTrans.dll, onetrans.exe and onetrans-portal.exe for $1" >&2
+    windows_cargo_build "$1" -p onetrans -p onetrans-cli -p onetrans-portal
 }
 
 # llvm-dlltool (for the MSVC-style OneTrans.lib), any version; empty when there is none.
@@ -163,8 +158,7 @@ step_build() {
     # and the import libraries are made from must be current: checked before the long builds.
     xtask def --check || die "windows/OneTrans.*.def or include/onetrans.h is stale (see above)"
     for target in "${TARGETS[@]}"; do
-        timed "build OneTrans.dll $target" build_dll "$target"
-        timed "build the EXEs $target" build_exes "$target"
+        timed "build $target" build_binaries "$target"
     done
     make_dist
 }
@@ -176,8 +170,7 @@ step_binaries() {
     local target=$BINARIES_TARGET out=$BINARIES_OUT release
     require_host_tools
     [[ " ${TARGETS[*]} " == *" $target "* ]] || die "unknown target $target (${TARGETS[*]})"
-    build_dll "$target"
-    build_exes "$target"
+    build_binaries "$target"
     release=$WIN_TARGET_DIR/$target/release
     mkdir -p "$out"
     cp "$release/onetrans.dll" "$out/OneTrans.dll"
