@@ -80,6 +80,8 @@ PKG_ENV=() # NAME=VALUE settings for in_package (the C example's LD_LIBRARY_PATH
 cleanup() {
     local status=$?
     if [ -n "$PORTAL_PID" ]; then
+        # $! is the subshell run_pkg runs in; the simulator (or qemu) is its child.
+        pkill -TERM -P "$PORTAL_PID" 2>/dev/null || true
         kill "$PORTAL_PID" 2>/dev/null || true
         wait "$PORTAL_PID" 2>/dev/null || true
     fi
