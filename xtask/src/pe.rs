@@ -187,18 +187,22 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The file's machine type, when it is not the arch's.
+fn machine_problem(file: &DllSummary, arch: Arch) -> Option<String> {
+    (file.machine != machine(arch)).then(|| {
+        format!(
+            "machine is {:#06x}, not {:#06x} ({})",
+            file.machine,
+            machine(arch),
+            arch.dir()
+        )
+    })
+}
+
 /// What is wrong with a DLL for an arch whose C API is `api` (the header's function names);
 /// empty when nothing is.
 pub fn problems(dll: &DllSummary, arch: Arch, api: &[String]) -> Vec<String> {
-    let mut found = Vec::new();
-    if dll.machine != machine(arch) {
-        found.push(format!(
-            "machine is {:#06x}, not {:#06x} ({})",
-            dll.machine,
-            machine(arch),
-            arch.dir()
-        ));
-    }
+    let mut found: Vec<String> = machine_problem(dll, arch).into_iter().collect();
     if !dll.is_dll {
         found.push("the file is not marked as a DLL (IMAGE_FILE_DLL)".to_string());
     }
@@ -211,15 +215,7 @@ pub fn problems(dll: &DllSummary, arch: Arch, api: &[String]) -> Vec<String> {
 /// programs (their output goes to the console or a file), are no DLLs, and import only what
 /// Windows 7 has, like the DLL; their exports are not checked (a program has none to speak of).
 pub fn exe_problems(exe: &DllSummary, arch: Arch) -> Vec<String> {
-    let mut found = Vec::new();
-    if exe.machine != machine(arch) {
-        found.push(format!(
-            "machine is {:#06x}, not {:#06x} ({})",
-            exe.machine,
-            machine(arch),
-            arch.dir()
-        ));
-    }
+    let mut found: Vec<String> = machine_problem(exe, arch).into_iter().collect();
     if exe.is_dll {
         found.push("the file is marked as a DLL (IMAGE_FILE_DLL), not a program".to_string());
     }
