@@ -5,10 +5,18 @@
 # the machine, 32-bit Wine in an i386 chroot.
 #
 #   scripts/windows.sh [all|setup|build|test]      (default: all = setup + build + test)
+#   scripts/windows.sh package|test-package         the zip (scripts/windows/package.sh)
+#   scripts/windows.sh binaries TARGET OUT         build and copy one target's shipped files
 #
 #   setup   scripts/windows/setup.sh: the packages, the 64-bit Wine prefix, the i386 chroot
-#   build   the packages, then scripts/windows/build.sh: the DLLs, dist/ and their checks
+#   build   the packages, then scripts/windows/build.sh: the DLLs and EXEs, dist/ and their
+#           checks
 #   test    the set-up, the build when dist/ has no DLLs, then scripts/windows/test.sh
+#   package       the build (reusing what is built), then dist/onetrans-<version>-windows.zip
+#   test-package  the set-up, then the zip unpacked into an empty folder and run from there
+#   binaries      OneTrans.dll, onetrans.exe, onetrans-portal.exe of TARGET (a Rust target)
+#                 built (no Wine needed) and copied into OUT: what scripts/release/repro.sh
+#                 compares between two builds
 #
 # The steps run in this one shell (one lock, one summary); each also runs alone. The DLL
 # checks and the .def files are Rust (xtask/: cargo run -p xtask -- def | check-dll).
@@ -29,11 +37,18 @@ source "$STEPS/lib.sh"
 source "$STEPS/setup.sh"
 source "$STEPS/build.sh"
 source "$STEPS/test.sh"
+source "$STEPS/package.sh"
 
 case ${1:-all} in
     all) windows_run step_setup step_build step_test ;;
     setup) windows_run step_setup ;;
     build) windows_run step_setup_host step_build ;;
     test) windows_run step_setup step_build_if_missing step_test ;;
-    *) die "usage: $0 [all|setup|build|test]" ;;
+    package) windows_run step_setup_host step_package ;;
+    test-package) windows_run step_setup step_test_package ;;
+    binaries)
+        (($# == 3)) || die "usage: $0 binaries TARGET OUT"
+        BINARIES_TARGET=$2 BINARIES_OUT=$3 windows_run step_setup_host step_binaries
+        ;;
+    *) die "usage: $0 [all|setup|build|test|package|test-package] | $0 binaries TARGET OUT" ;;
 esac

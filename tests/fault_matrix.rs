@@ -30,13 +30,13 @@
 mod common;
 
 use std::fmt::Write as _;
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::os::fd::AsRawFd;
+use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
+use common::net::full_backlog;
 use common::*;
 use onetrans::crypto::{AppKey, DataKey};
 use onetrans::journal;
@@ -824,30 +824,6 @@ fn unload_during_lookup(
         mappings_of(&path)
     );
     (code, output, elapsed)
-}
-
-/// A loopback listener that accepts nothing and whose accept queue is full: the kernel drops
-/// further SYNs, so a connect to it times out. Returns the listener and the connection that
-/// fills its queue (both must stay open).
-fn full_backlog() -> (TcpListener, Vec<TcpStream>) {
-    for _attempt in 0..5 {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        // listen() again changes the backlog of a listening socket: 0 lets one connection wait.
-        // SAFETY: a valid listening socket descriptor, owned by `listener`.
-        let rc = unsafe { libc::listen(listener.as_raw_fd(), 0) };
-        assert_eq!(rc, 0, "listen(fd, 0)");
-        let addr: SocketAddr = listener.local_addr().unwrap();
-        let mut held = Vec::new();
-        for _ in 0..8 {
-            match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
-                Ok(stream) => held.push(stream),
-                // Full: at least one connection waits, and the last SYN was dropped.
-                Err(_) if !held.is_empty() => return (listener, held),
-                Err(_) => break,
-            }
-        }
-    }
-    panic!("could not fill a loopback listener's accept queue");
 }
 
 /// A resolver on 127.0.0.1:53 (inside the test's namespace): NXDOMAIN for every query, or no

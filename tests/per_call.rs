@@ -14,13 +14,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
+use common::net::{full_backlog, TestProxy};
 use common::*;
 use onetrans::json::Value;
 use onetrans_portal::{Portal, PortalConfig};
@@ -128,14 +125,14 @@ fn a_per_call_connect_timeout_beats_the_configured_one() {
 #[test]
 fn a_per_call_proxy_is_used_for_that_call_only() {
     let portal = portal();
-    let proxy = TestProxy::start();
+    let proxy = TestProxy::start("aGlzOnMzY3JldA==");
     let through = format!(r#""proxy":"http://his:s3cret@{}""#, proxy.addr);
     let (code, out) =
         mobile_trans_bytes(ascii_push_msg(&portal.url(PUSH_MSG), "PROXY-1", &through).as_bytes());
     assert_eq!(code, "000000", "{}", gbk_text(&out));
-    assert_eq!(proxy.tunnels.load(Ordering::SeqCst), 1, "through the proxy");
+    assert_eq!(proxy.tunnels(), 1, "through the proxy");
     assert_eq!(
-        proxy.auth.lock().unwrap().as_deref(),
+        proxy.last_auth().as_deref(),
         Some("aGlzOnMzY3JldA=="),
         "with the call's credentials"
     );
@@ -143,11 +140,7 @@ fn a_per_call_proxy_is_used_for_that_call_only() {
     let (code, out) =
         mobile_trans_bytes(ascii_push_msg(&portal.url(PUSH_MSG), "PROXY-2", "").as_bytes());
     assert_eq!(code, "000000", "{}", gbk_text(&out));
-    assert_eq!(
-        proxy.tunnels.load(Ordering::SeqCst),
-        1,
-        "not through the proxy"
-    );
+    assert_eq!(proxy.tunnels(), 1, "not through the proxy");
     assert_eq!(received_orders(&portal), ["PROXY-1", "PROXY-2"]);
 }
 
@@ -279,7 +272,7 @@ fn a_bad_value_of_each_key_is_000105_naming_it_and_nothing_is_sent() {
 #[test]
 fn the_keys_never_reach_the_portal() {
     let portal = portal();
-    let proxy = TestProxy::start();
+    let proxy = TestProxy::start("aGlzOnMzY3JldA==");
     let keys = format!(
         r#""connectTimeoutMs":4000,"readTimeoutMs":9000,"proxy":"http://his:s3cret@{}","charset":"utf-8""#,
         proxy.addr
@@ -363,103 +356,3 @@ fn calls_sharing_settings_share_connections() {
 }
 
 // --- helpers ------------------------------------------------------------------------------------
-
-/// A loopback listener that accepts nothing and whose accept queue is full: the kernel drops
-/// further SYNs, so a connect to it times out (as in `tests/fault_matrix.rs`).
-fn full_backlog() -> (TcpListener, Vec<TcpStream>) {
-    for _attempt in 0..5 {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        // SAFETY: a valid listening socket descriptor, owned by `listener`.
-        let rc = unsafe { libc::listen(listener.as_raw_fd(), 0) };
-        assert_eq!(rc, 0, "listen(fd, 0)");
-        let addr: SocketAddr = listener.local_addr().unwrap();
-        let mut held = Vec::new();
-        for _ in 0..8 {
-            match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
-                Ok(stream) => held.push(stream),
-                Err(_) if !held.is_empty() => return (listener, held),
-                Err(_) => break,
-            }
-        }
-    }
-    panic!("could not fill a loopback listener's accept queue");
-}
-
-/// A CONNECT proxy on loopback that counts its tunnels and keeps the last credentials it got.
-struct TestProxy {
-    addr: SocketAddr,
-    tunnels: Arc<AtomicUsize>,
-    auth: Arc<std::sync::Mutex<Option<String>>>,
-}
-
-impl TestProxy {
-    fn start() -> TestProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let tunnels = Arc::new(AtomicUsize::new(0));
-        let auth = Arc::new(std::sync::Mutex::new(None));
-        let (count, seen) = (tunnels.clone(), auth.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let (count, seen) = (count.clone(), seen.clone());
-                std::thread::spawn(move || tunnel(client, &count, &seen));
-            }
-        });
-        TestProxy {
-            addr,
-            tunnels,
-            auth,
-        }
-    }
-}
-
-fn tunnel(client: TcpStream, count: &AtomicUsize, seen: &std::sync::Mutex<Option<String>>) {
-    let mut reader = BufReader::new(client.try_clone().unwrap());
-    let mut head = Vec::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        if line == "\r\n" {
-            break;
-        }
-        head.push(line);
-    }
-    let mut client_w = client;
-    let target = head[0].split_whitespace().nth(1).unwrap_or("").to_owned();
-    if let Some(h) = head
-        .iter()
-        .find(|h| h.to_ascii_lowercase().starts_with("proxy-authorization:"))
-    {
-        *seen.lock().unwrap() = h.split_whitespace().nth(2).map(str::to_owned);
-    }
-    // Only CONNECT to loopback.
-    if !head[0].starts_with("CONNECT ") || !target.starts_with("127.0.0.1:") {
-        let _ = client_w.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
-        return;
-    }
-    let Ok(upstream) = TcpStream::connect(&target) else {
-        let _ = client_w.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
-        return;
-    };
-    count.fetch_add(1, Ordering::SeqCst);
-    client_w
-        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        .unwrap();
-    let mut up_w = upstream.try_clone().unwrap();
-    let mut up_r = upstream;
-    let mut client_r = reader;
-    let t = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut client_r, &mut up_w);
-        let _ = up_w.shutdown(std::net::Shutdown::Write);
-    });
-    let mut buf = [0u8; 8192];
-    while let Ok(n) = up_r.read(&mut buf) {
-        if n == 0 || client_w.write_all(&buf[..n]).is_err() {
-            break;
-        }
-    }
-    let _ = client_w.shutdown(std::net::Shutdown::Both);
-    let _ = t.join();
-}

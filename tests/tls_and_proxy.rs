@@ -5,11 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
+use common::net::TestProxy;
 use common::*;
 use onetrans::call::{self, Env, Outcome};
 use onetrans::transport::{HttpTransport, Settings};
@@ -112,77 +108,6 @@ fn a_ca_file_that_is_not_pem_is_a_configuration_error() {
     assert!(err.message.contains("caFile") && err.message.contains(&path.display().to_string()));
 }
 
-/// A CONNECT proxy on loopback that requires `Proxy-Authorization` and counts tunnels.
-struct TestProxy {
-    addr: std::net::SocketAddr,
-    tunnels: Arc<AtomicUsize>,
-}
-
-impl TestProxy {
-    fn start(expected_auth: &'static str) -> TestProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let tunnels = Arc::new(AtomicUsize::new(0));
-        let count = tunnels.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let count = count.clone();
-                std::thread::spawn(move || tunnel(client, expected_auth, &count));
-            }
-        });
-        TestProxy { addr, tunnels }
-    }
-}
-
-fn tunnel(client: TcpStream, expected_auth: &str, count: &AtomicUsize) {
-    let mut reader = BufReader::new(client.try_clone().unwrap());
-    let mut head = Vec::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        if line == "\r\n" {
-            break;
-        }
-        head.push(line);
-    }
-    let mut client_w = client;
-    let target = head[0].split_whitespace().nth(1).unwrap_or("").to_owned();
-    let authorized = head.iter().any(|h| {
-        h.to_ascii_lowercase().starts_with("proxy-authorization:") && h.contains(expected_auth)
-    });
-    // Only CONNECT to loopback, with the right credentials.
-    if !head[0].starts_with("CONNECT ") || !authorized || !target.starts_with("127.0.0.1:") {
-        let _ = client_w
-            .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n");
-        return;
-    }
-    let Ok(upstream) = TcpStream::connect(&target) else {
-        let _ = client_w.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
-        return;
-    };
-    count.fetch_add(1, Ordering::SeqCst);
-    client_w
-        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        .unwrap();
-    let mut up_r = upstream.try_clone().unwrap();
-    let mut up_w = upstream;
-    let mut client_r = reader;
-    let t = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut client_r, &mut up_w);
-        let _ = up_w.shutdown(std::net::Shutdown::Write);
-    });
-    let mut buf = [0u8; 8192];
-    while let Ok(n) = up_r.read(&mut buf) {
-        if n == 0 || client_w.write_all(&buf[..n]).is_err() {
-            break;
-        }
-    }
-    let _ = client_w.shutdown(std::net::Shutdown::Both);
-    let _ = t.join();
-}
-
 #[test]
 fn calls_go_through_the_configured_proxy_with_credentials() {
     let portal = Portal::start(PortalConfig::default()).unwrap();
@@ -196,11 +121,7 @@ fn calls_go_through_the_configured_proxy_with_credentials() {
         &push_msg(&portal.url(PUSH_MSG), "PROXY-1", ""),
     );
     assert_eq!(outcome.code, "000000", "{}", outcome.output);
-    assert_eq!(
-        proxy.tunnels.load(Ordering::SeqCst),
-        1,
-        "the call went through the proxy"
-    );
+    assert_eq!(proxy.tunnels(), 1, "the call went through the proxy");
 
     // Wrong credentials: the proxy refuses before anything reaches the portal.
     let before = portal.received().len();

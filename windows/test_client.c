@@ -5,8 +5,8 @@
  * for 32- and 64-bit Windows and runs it under Wine, beside a copy of the DLL.
  *
  * Build:  i686-w64-mingw32-gcc -static -Wall -Wextra -Werror -O2 -o onetrans_test.exe \
- *             windows/test_client.c -lws2_32
- * Run:    wine onetrans_test.exe MODE PORTAL_BASE_URL
+ *             windows/test_client.c -lws2_32 -lversion
+ * Run:    wine onetrans_test.exe MODE PORTAL_BASE_URL [EXE...]
  *
  * Modes (each a separate process, since the library reads its settings once per process):
  *   main     every check that needs no special setting: the three interfaces, GBK, bad input,
@@ -34,6 +34,8 @@
  *            ONETRANS_CONNECT_TIMEOUT_MS=1000: a call to a host name returns 000100 (DNS lookup
  *            timed out), FreeLibrary at once, then 15 s of this process while the lookup thread
  *            is still in getaddrinfo; the process lives on and the library loads again
+ *   version  issue 14: the VERSIONINFO resource of the DLL and of each EXE named after the URL
+ *            (GetFileVersionInfoW): FileVersion and ProductVersion equal OneTransVersion()
  *
  * Prints one line per check and "N passed, M failed"; exits 0 only when everything passed.
  */
@@ -1195,10 +1197,63 @@ static void mode_folder_child(void)
     free(out);
 }
 
+/* The VERSIONINFO string KEY of FILE (in the language of its first Translation), as UTF-8 into
+ * BUF; 0 when the file has no such resource or string. GetFileVersionInfoW is what Explorer's
+ * Details tab and installers read. */
+static int version_string(const wchar_t *file, const wchar_t *key, char *buf, int size)
+{
+    DWORD handle = 0, length = GetFileVersionInfoSizeW(file, &handle);
+    WORD *translation = NULL;
+    wchar_t *value = NULL, query[128];
+    UINT n = 0;
+    void *info;
+    int ok = 0;
+    if (length == 0 || (info = malloc(length)) == NULL)
+        return 0;
+    if (GetFileVersionInfoW(file, 0, length, info) &&
+        VerQueryValueW(info, L"\\VarFileInfo\\Translation", (void **)&translation, &n) && n >= 4) {
+        swprintf(query, 128, L"\\StringFileInfo\\%04x%04x\\%ls", translation[0], translation[1], key);
+        if (VerQueryValueW(info, query, (void **)&value, &n) && n > 0)
+            ok = WideCharToMultiByte(CP_UTF8, 0, value, -1, buf, size, NULL, NULL) > 0;
+    }
+    free(info);
+    return ok;
+}
+
+/* The DLL's OneTransVersion() and the VERSIONINFO resource of the DLL and of each file named
+ * after the URL (the EXEs beside it) agree: FileVersion and ProductVersion are that version. */
+static void mode_version(int argc, char **argv)
+{
+    wchar_t dll[MAX_PATH * 2], file[MAX_PATH * 2];
+    char text[512], what[MAX_PATH * 4];
+    const char *version = OneTransVersion ? OneTransVersion() : NULL;
+    const wchar_t *keys[] = {L"FileVersion", L"ProductVersion"};
+    check(version != NULL, "OneTransVersion", version, NULL);
+    if (version == NULL)
+        return;
+    printf("     OneTransVersion() = %s\n", version);
+    GetModuleFileNameW(Handle, dll, MAX_PATH * 2);
+    for (int i = 2; i < argc; i++) {
+        const wchar_t *path = dll;
+        if (i > 2) {
+            MultiByteToWideChar(CP_UTF8, 0, argv[i], -1, file, MAX_PATH * 2);
+            path = file;
+        }
+        for (int k = 0; k < 2; k++) {
+            int found = version_string(path, keys[k], text, sizeof text);
+            snprintf(what, sizeof what, "%s: VERSIONINFO %ls = OneTransVersion()",
+                     i > 2 ? argv[i] : "OneTrans.dll", keys[k]);
+            check(found && strcmp(text, version) == 0, what, found ? text : "(none)", NULL);
+        }
+        if (version_string(path, L"FileDescription", text, sizeof text))
+            printf("     FileDescription: %s\n", text);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s main|timeout|acp936|codes|folder|badini|panic|unload PORTAL_BASE_URL\n", argv[0]);
+        fprintf(stderr, "usage: %s main|timeout|acp936|codes|folder|badini|panic|unload|version PORTAL_BASE_URL [EXE...]\n", argv[0]);
         return 2;
     }
     const char *mode = argv[1];
@@ -1216,6 +1271,8 @@ int main(int argc, char **argv)
         failed++;
     } else if (strcmp(mode, "main") == 0) {
         mode_main();
+    } else if (strcmp(mode, "version") == 0) {
+        mode_version(argc, argv);
     } else if (strcmp(mode, "timeout") == 0) {
         mode_timeout();
     } else if (strcmp(mode, "acp936") == 0) {

@@ -268,7 +268,9 @@ pub fn parse_entry(text: &str) -> io::Result<AppEntry> {
     Ok(AppEntry::Sm2(spec))
 }
 
-/// [`parse_apps_text`] with SM2 entries ([`parse_entry`]).
+/// Parses an apps file's text: one entry a line ([`parse_entry`]: `appId=appKey`, or an SM2
+/// application); blank lines and lines starting with `#` are skipped, and so is anything after
+/// a ` #` on a line.
 pub fn parse_entries_text(text: &str) -> io::Result<Vec<AppEntry>> {
     let mut apps = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -284,7 +286,7 @@ pub fn parse_entries_text(text: &str) -> io::Result<Vec<AppEntry>> {
     Ok(apps)
 }
 
-/// Reads an apps file with SM2 entries (see [`parse_entries_text`]).
+/// Reads an apps file (see [`parse_entries_text`]).
 pub fn load_entries_file(path: &Path) -> io::Result<Vec<AppEntry>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         io::Error::new(
@@ -312,37 +314,6 @@ pub fn parse_pair(text: &str) -> io::Result<(String, String)> {
     let (id, key) = (id.trim(), key.trim());
     validate(id, key)?;
     Ok((id.to_owned(), key.to_owned()))
-}
-
-/// Parses an apps file's text: one `appId=appKey` a line; blank lines and lines starting with
-/// `#` are skipped, and so is anything after a ` #` on a line.
-pub fn parse_apps_text(text: &str) -> io::Result<Vec<(String, String)>> {
-    let mut apps = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.split(" #").next().unwrap_or("").trim();
-        let line = line.trim_start_matches('\u{feff}');
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let pair = parse_pair(line)
-            .map_err(|e| invalid(format!("第 {} 行 / line {}: {e}", n + 1, n + 1)))?;
-        apps.push(pair);
-    }
-    Ok(apps)
-}
-
-/// Reads an apps file (see [`parse_apps_text`]).
-pub fn load_apps_file(path: &Path) -> io::Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!(
-                "无法读取应用文件 {} (cannot read the apps file): {e}",
-                path.display()
-            ),
-        )
-    })?;
-    parse_apps_text(&text).map_err(|e| invalid(format!("{}: {e}", path.display())))
 }
 
 #[cfg(test)]
@@ -390,10 +361,13 @@ mod tests {
         );
         let text =
             "\u{feff}# apps\n\n0123456789abcdef=key1  # first\n  #x\nfedcba9876543210=key2\n";
-        let apps = parse_apps_text(text).unwrap();
+        let apps = parse_entries_text(text).unwrap();
         assert_eq!(apps.len(), 2);
-        assert_eq!(apps[1].1, "key2");
-        let err = parse_apps_text("0123456789abcdef=k\nbad line\n").unwrap_err();
+        assert_eq!(
+            apps[1],
+            AppEntry::Sm3("fedcba9876543210".into(), "key2".into())
+        );
+        let err = parse_entries_text("0123456789abcdef=k\nbad line\n").unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
     }
 

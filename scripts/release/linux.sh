@@ -14,7 +14,7 @@
 #
 # An archive holds one folder, onetrans-<version>-linux-<arch>/:
 #   lib/libonetrans.so  include/onetrans.h  bin/onetrans  bin/onetrans-portal
-#   examples/example.c  OneTrans.ini.sample  README.md  CHANGELOG.md  SHA256SUMS
+#   examples/example.c  OneTrans.ini.sample  README.md  CHANGELOG.md  LICENSE  SHA256SUMS
 # Its bytes depend only on the commit: files sorted, owner 0, every time stamp the commit's
 # (SOURCE_DATE_EPOCH), gzip without a name or time.
 source "$(dirname "${BASH_SOURCE[0]}")/build.sh"
@@ -30,7 +30,7 @@ stage_package() {
     install -m 0755 "$bin/onetrans" "$bin/onetrans-portal" "$stage/bin/"
     install -m 0644 include/onetrans.h "$stage/include/"
     install -m 0644 c_examples/example.c "$stage/examples/"
-    install -m 0644 OneTrans.ini.sample README.md CHANGELOG.md "$stage/"
+    install -m 0644 OneTrans.ini.sample README.md CHANGELOG.md LICENSE "$stage/"
     # The Java binding (issue 15): one jar for every platform, built reproducibly once.
     mkdir -p "$stage/java"
     install -m 0644 "$(java_jar)" "$stage/java/onetrans.jar"

@@ -23,9 +23,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 binaries_of() {
     local spec=$1 src=$2 target_dir=$3 out=$4
     case $spec in
-        linux:* | windows:*)
+        linux:*)
             (cd "$src" && ONETRANS_RELEASE_TARGET_DIR=$target_dir \
                 "scripts/release/${spec%%:*}.sh" binaries "${spec#*:}" "$out")
+            ;;
+        windows:*)
+            # Build A reuses the Windows target dir of the package (scripts/windows.sh build:
+            # nothing is rebuilt); build B gets a clean one inside the second target dir.
+            local win_dir=${ONETRANS_WINDOWS_TARGET_DIR:-}
+            [ "$target_dir" = "$RELEASE_TARGET_DIR" ] || win_dir=$target_dir/windows
+            (cd "$src" && ONETRANS_RELEASE_TARGET_DIR=$target_dir ONETRANS_WINDOWS_TARGET_DIR=$win_dir \
+                scripts/release/windows.sh binaries "${spec#*:}" "$out")
             ;;
         *) die "unknown platform-target $spec" ;;
     esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Step 2 of scripts/windows.sh: builds OneTrans.dll for 32-bit (i686) and 64-bit (x86_64)
-# Windows 7 and later with Debian's rustc-web and -Z build-std, lays out dist/ as an integrator
-# receives it, and checks both DLLs (machine, exports, imports: xtask check-dll).
+# Step 2 of scripts/windows.sh: builds OneTrans.dll, onetrans.exe and onetrans-portal.exe for
+# 32-bit (i686) and 64-bit (x86_64) Windows 7 and later with Debian's rustc-web and -Z build-std,
+# lays out dist/ as an integrator receives it, and checks the DLLs (machine, exports, imports:
+# xtask check-dll) and the EXEs (machine, imports: xtask check-exe), with their VERSIONINFO.
 #
 #   scripts/windows/build.sh        (scripts/windows.sh build also runs the packages' set-up)
 #
@@ -13,7 +14,7 @@ source "$WINDOWS_DIR/lib.sh"
 # Runs Debian's cargo/rustc (the same version as the std sources) with the unstable features
 # allowed, for this one command only: rustup's toolchain and the Linux builds never see them.
 debian_rust() {
-    env -u RUSTFLAGS -u CARGO_BUILD_RUSTFLAGS -u RUSTC_WRAPPER \
+    env -u RUSTFLAGS -u CARGO_BUILD_RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u RUSTC_WRAPPER -u CFLAGS \
         RUSTC_BOOTSTRAP=1 RUSTC="$DEBIAN_RUSTC" PATH="/usr/bin:$PATH" "$@"
 }
 
@@ -33,21 +34,60 @@ rtstartup() {
     printf '%s\n' "$dir"
 }
 
-# Builds one crate's cdylib for a target in release mode, the way OneTrans.dll is built:
-# windows_cargo_build TARGET CARGO-ARGS... (test.sh builds the panic probe with it too).
-windows_cargo_build() {
-    local target=$1 startup
-    shift
-    startup=$(rtstartup "$target")
-    debian_rust CARGO_TARGET_DIR="$WIN_TARGET_DIR" "$DEBIAN_CARGO" build --release --locked \
-        "$@" --target "$target" --config windows/cargo.toml \
-        --config "target.$target.rustflags = ['-L', 'native=$startup']" >&2
+# The paths of this machine that could reach a binary (panic locations, C __FILE__), each mapped
+# to a fixed name, as FROM=TO lines, the longest last (rustc and gcc apply the last match):
+# the checkout, the target dir, cargo's home (the registry's sources), Debian's std sources.
+# The same as scripts/release/lib.sh's remap_pairs, for the Windows builds.
+windows_remap_pairs() {
+    {
+        printf '%s=/onetrans\n' "$REPO"
+        printf '%s=/target\n' "$WIN_TARGET_DIR"
+        printf '%s=/cargo\n' "${CARGO_HOME:-$HOME/.cargo}"
+        printf '%s=/rustc/library\n' "$STD_SRC"
+    } | awk -F= '{ print length($1) "\t" $0 }' | sort -n | cut -f2-
 }
 
-# Builds OneTrans.dll for one target in release mode.
-build_dll() {
-    log "building OneTrans.dll for $1" >&2
-    windows_cargo_build "$1" --lib -p onetrans
+# The rustflags of a Windows build (a TOML array): rsbegin.o/rsend.o, no time stamp in the PE
+# header (ld writes the link time otherwise: the one byte range two builds would differ in), and
+# the path remapping. windows_rustflags TARGET
+windows_rustflags() {
+    local startup pair flags
+    startup=$(rtstartup "$1")
+    flags="'-L', 'native=$startup', '-C', 'link-arg=-Wl,--no-insert-timestamp'"
+    while IFS= read -r pair; do
+        flags+=", '--remap-path-prefix=$pair'"
+    done < <(windows_remap_pairs)
+    printf '[%s]\n' "$flags"
+}
+
+# The C compiler's flags for ring's C and assembly: the same remapping.
+windows_cflags() {
+    local pair flags=''
+    while IFS= read -r pair; do
+        flags+="${flags:+ }-ffile-prefix-map=$pair"
+    done < <(windows_remap_pairs)
+    printf '%s\n' "$flags"
+}
+
+# Builds crates for a target in release mode, the way the shipped DLL and EXEs are built:
+# windows_cargo_build TARGET CARGO-ARGS... (test.sh builds the panic probe with it too).
+windows_cargo_build() {
+    local target=$1 rustflags
+    shift
+    rustflags=$(windows_rustflags "$target")
+    debian_rust CARGO_TARGET_DIR="$WIN_TARGET_DIR" "CFLAGS_${target//-/_}=$(windows_cflags)" \
+        "$DEBIAN_CARGO" build --release --locked "$@" --target "$target" \
+        --config windows/cargo.toml --config "target.$target.rustflags = $rustflags" >&2
+}
+
+# Builds OneTrans.dll, onetrans.exe and onetrans-portal.exe for one target in release mode, in
+# one cargo run (as scripts/release/build.sh builds the Linux ones). In two runs (the DLL alone,
+# then the tools) cargo resolves the dependencies' features differently (the tools enable more
+# of rustls...), and the library crate, shared by both, is rebuilt by each run in turn: about
+# 90 s per target for nothing on every later build.
+build_binaries() {
+    log "building OneTrans.dll, onetrans.exe and onetrans-portal.exe for $1" >&2
+    windows_cargo_build "$1" -p onetrans -p onetrans-cli -p onetrans-portal
 }
 
 # llvm-dlltool (for the MSVC-style OneTrans.lib), any version; empty when there is none.
@@ -67,6 +107,14 @@ check_dll() {
     log "$line"
 }
 
+# Checks one EXE with xtask check-exe: machine, a console program, imports as for the DLL, and
+# its VERSIONINFO resource; logs its size and imported DLLs.
+check_exe() {
+    local exe=$1 target=$2 line
+    line=$(xtask check-exe "$exe" --arch "$(arch_dir "$target")") || die "$exe failed its checks"
+    log "$line"
+}
+
 # dist/ as an integrator receives it.
 make_dist() {
     local dist=$REPO/dist target arch dir llvm_dlltool machine
@@ -78,6 +126,8 @@ make_dist() {
         dir=$dist/$arch
         mkdir -p "$dir"
         cp "$WIN_TARGET_DIR/$target/release/onetrans.dll" "$dir/OneTrans.dll"
+        cp "$WIN_TARGET_DIR/$target/release/onetrans.exe" \
+            "$WIN_TARGET_DIR/$target/release/onetrans-portal.exe" "$dir/"
         cp "windows/OneTrans.$arch.def" "$dir/OneTrans.def"
         # The import library for mingw (GNU ld), and OneTrans.lib for MSVC (short import format).
         "$(mingw "$target")-dlltool" -k -d "$dir/OneTrans.def" -D OneTrans.dll -l "$dir/libOneTrans.dll.a"
@@ -86,6 +136,8 @@ make_dist() {
             "$llvm_dlltool" -k -m "$machine" -d "$dir/OneTrans.def" -D OneTrans.dll -l "$dir/OneTrans.lib"
         fi
         check_dll "$dir/OneTrans.dll" "$target"
+        check_exe "$dir/onetrans.exe" "$target"
+        check_exe "$dir/onetrans-portal.exe" "$target"
     done
     cp include/onetrans.h "$dist/include/"
     # Notepad on Windows 7 wants CRLF, and a BOM to read UTF-8 (the library skips the BOM).
@@ -106,13 +158,28 @@ step_build() {
     # and the import libraries are made from must be current: checked before the long builds.
     xtask def --check || die "windows/OneTrans.*.def or include/onetrans.h is stale (see above)"
     for target in "${TARGETS[@]}"; do
-        timed "build $target" build_dll "$target"
+        timed "build $target" build_binaries "$target"
     done
     make_dist
 }
 
+# The step (for windows_run) behind `scripts/windows.sh binaries TARGET OUT`: the shipped files
+# of one target (BINARIES_TARGET), built, copied into BINARIES_OUT under their shipped names.
+# Not checked again: the comparison with the checked build is the check.
+step_binaries() {
+    local target=$BINARIES_TARGET out=$BINARIES_OUT release
+    require_host_tools
+    [[ " ${TARGETS[*]} " == *" $target "* ]] || die "unknown target $target (${TARGETS[*]})"
+    build_binaries "$target"
+    release=$WIN_TARGET_DIR/$target/release
+    mkdir -p "$out"
+    cp "$release/onetrans.dll" "$out/OneTrans.dll"
+    cp "$release/onetrans.exe" "$release/onetrans-portal.exe" "$out/"
+}
+
 step_build_if_missing() {
-    [ -e dist/x86/OneTrans.dll ] && [ -e dist/x64/OneTrans.dll ] || step_build
+    [ -e dist/x86/OneTrans.dll ] && [ -e dist/x64/OneTrans.dll ] && [ -e dist/x86/onetrans.exe ] &&
+        [ -e dist/x64/onetrans.exe ] || step_build
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

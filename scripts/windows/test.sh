@@ -60,7 +60,7 @@ prepare_arch() {
     cp dist/"$(arch_dir "$target")"/OneTrans.dll dist/OneTrans.ini "$dir/"
     cp "$WIN_TARGET_DIR/$target/release/onetrans_panic_probe.dll" "$dir/"
     local flags=(-static -Wall -Wextra -Werror -O2)
-    "$cc" "${flags[@]}" -o "$dir/onetrans_test.exe" windows/test_client.c -lws2_32
+    "$cc" "${flags[@]}" -o "$dir/onetrans_test.exe" windows/test_client.c -lws2_32 -lversion
     "$cc" "${flags[@]}" -o "$dir/loadlibrary.exe" windows/examples/loadlibrary.c
     # The header and the import libraries, as a C/C++ project that links uses them.
     "$cc" "${flags[@]}" -Idist/include -o "$dir/link_dll_a.exe" windows/examples/link.c \
@@ -130,9 +130,8 @@ run_example() {
 # A zh_CN.UTF-8 locale compiled into DIR (for LOCPATH), so that Wine's ANSI code page is 936.
 # make_locale RUNNER DIR: RUNNER runs commands on the machine or in the chroot.
 make_locale() {
-    local dir=$2
-    shift 2
-    "$@" sh -c "[ -e '$dir/zh_CN.UTF-8/LC_CTYPE' ] || { mkdir -p '$dir' &&
+    local runner=$1 dir=$2
+    "$runner" sh -c "[ -e '$dir/zh_CN.UTF-8/LC_CTYPE' ] || { mkdir -p '$dir' &&
         localedef -i zh_CN -f UTF-8 '$dir/zh_CN.UTF-8' >/dev/null 2>&1;
         [ -e '$dir/zh_CN.UTF-8/LC_CTYPE' ]; }"
 }

@@ -6,6 +6,8 @@ use std::ffi::{c_char, CStr, CString};
 
 use onetrans::ffi;
 
+pub mod net;
+
 pub const APP_ID: &str = "zxm3QCh5RA5SrXm2C3b5JDcGAHMtepFN";
 pub const APP_KEY: &str = "St72fYdfk6ph4YiFpMwa4yw8Tyr8wCmM";
 pub const PUSH_MSG: &str = "/api/amp/hos/pushMsg";

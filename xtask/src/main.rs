@@ -4,16 +4,22 @@
 //! cargo run -p xtask -- def                           write windows/OneTrans.{x86,x64}.def
 //! cargo run -p xtask -- def --check                   fail if they (or the C header) are stale
 //! cargo run -p xtask -- check-dll PATH --arch x86|x64 check a built OneTrans.dll
+//! cargo run -p xtask -- check-exe PATH --arch x86|x64 check a built onetrans.exe or
+//!                                                     onetrans-portal.exe
 //! ```
+//!
+//! Both checks include the file's `VERSIONINFO` resource (`version.rs`): the version and licence
+//! of the workspace's `Cargo.toml`, the file's own name as `OriginalFilename`.
 //!
 //! Exit status: 0 done, 1 a check failed, 2 a usage error.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use xtask::{exports, pe, Arch};
+use xtask::{exports, pe, version, Arch};
 
-const USAGE: &str = "usage: xtask def [--check] | xtask check-dll PATH --arch x86|x64";
+const USAGE: &str =
+    "usage: xtask def [--check] | xtask check-dll PATH --arch x86|x64 | xtask check-exe PATH --arch x86|x64";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,6 +30,12 @@ fn main() -> ExitCode {
         ["check-dll", path, "--arch", arch] | ["check-dll", "--arch", arch, path] => {
             match Arch::from_dir(arch) {
                 Some(arch) => check_dll(Path::new(path), arch),
+                None => usage(),
+            }
+        }
+        ["check-exe", path, "--arch", arch] | ["check-exe", "--arch", arch, path] => {
+            match Arch::from_dir(arch) {
+                Some(arch) => check_exe(Path::new(path), arch),
                 None => usage(),
             }
         }
@@ -84,7 +96,8 @@ fn check_dll(path: &Path, arch: Arch) -> Result<(), ExitCode> {
     let api = exports::load(&exports::repo_root())
         .map_err(|e| fail(&e))?
         .names();
-    let problems = pe::problems(&dll, arch, &api);
+    let mut problems = pe::problems(&dll, arch, &api);
+    problems.extend(version_problems(path, &data, version::VFT_DLL)?);
     for problem in &problems {
         eprintln!("xtask: {shown}: {problem}");
     }
@@ -97,4 +110,46 @@ fn check_dll(path: &Path, arch: Arch) -> Result<(), ExitCode> {
         pe::describe(&dll, data.len() as u64)
     );
     Ok(())
+}
+
+/// Checks a built EXE for an arch and prints one line about it; the problems when it fails.
+fn check_exe(path: &Path, arch: Arch) -> Result<(), ExitCode> {
+    let shown = path.display();
+    let data = std::fs::read(path).map_err(|e| fail(&format!("cannot read {shown}: {e}")))?;
+    let exe = pe::read(&data).map_err(|e| fail(&format!("{shown}: {e}")))?;
+    let mut problems = pe::exe_problems(&exe, arch);
+    problems.extend(version_problems(path, &data, version::VFT_APP)?);
+    for problem in &problems {
+        eprintln!("xtask: {shown}: {problem}");
+    }
+    if !problems.is_empty() {
+        return Err(fail(&format!("{shown} failed its checks")));
+    }
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    println!(
+        "{}/{name}: {}",
+        arch.dir(),
+        pe::describe(&exe, data.len() as u64)
+    );
+    Ok(())
+}
+
+/// What is wrong with a file's `VERSIONINFO`: it must carry the workspace's version and licence,
+/// and the file's own name (`OriginalFilename`, ignoring case: cargo writes `onetrans.dll`).
+fn version_problems(path: &Path, data: &[u8], file_type: u32) -> Result<Vec<String>, ExitCode> {
+    let (release, licence) = xtask::release_package(&exports::repo_root()).map_err(|e| fail(&e))?;
+    let info = match version::read(data) {
+        Ok(info) => info,
+        Err(e) => return Ok(vec![e]),
+    };
+    let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+    Ok(version::problems(
+        &info,
+        &version::Expected {
+            version: &release,
+            licence: &licence,
+            file_name: &file_name,
+            file_type,
+        },
+    ))
 }

@@ -1,12 +1,17 @@
 //! The checks of a built `OneTrans.dll`, read with a PE parser (the `object` crate): its machine,
 //! its exports (exactly the C API's plain names, plus `DllMain`) and its imports (only DLLs and
-//! functions that Windows 7 has). Reading ([`read`]) and judging ([`problems`]) are separate so
+//! functions that Windows 7 has). The shipped EXEs (`onetrans.exe`, `onetrans-portal.exe`) get
+//! the same machine and import checks ([`exe_problems`]), and must be console programs. Reading ([`read`]) and judging ([`problems`]) are separate so
 //! that the rules are unit-tested on made-up summaries as well as on the real DLLs.
 
 use std::collections::BTreeSet;
 
-use object::pe::{IMAGE_FILE_DLL, IMAGE_FILE_MACHINE_AMD64, IMAGE_FILE_MACHINE_I386};
-use object::read::pe::{ImageNtHeaders, ImageThunkData, PeFile, PeFile32, PeFile64};
+use object::pe::{
+    IMAGE_FILE_DLL, IMAGE_FILE_MACHINE_AMD64, IMAGE_FILE_MACHINE_I386, IMAGE_SUBSYSTEM_WINDOWS_CUI,
+};
+use object::read::pe::{
+    ImageNtHeaders, ImageOptionalHeader, ImageThunkData, PeFile, PeFile32, PeFile64,
+};
 use object::{FileKind, LittleEndian as LE};
 
 use crate::Arch;
@@ -66,6 +71,8 @@ pub struct DllSummary {
     pub machine: u16,
     /// The COFF header says it is a DLL (`IMAGE_FILE_DLL`).
     pub is_dll: bool,
+    /// The optional header's subsystem (`IMAGE_SUBSYSTEM_WINDOWS_CUI` for a console program).
+    pub subsystem: u16,
     /// The names of the export name table, sorted.
     pub exports: Vec<String>,
     /// The imported DLLs, ordinary and delay-loaded, in the file's order.
@@ -105,6 +112,7 @@ fn summarize<Pe: ImageNtHeaders>(pe: &PeFile<'_, Pe>) -> Result<DllSummary, Stri
     Ok(DllSummary {
         machine: header.machine.get(LE),
         is_dll: characteristics & IMAGE_FILE_DLL != 0,
+        subsystem: pe.nt_headers().optional_header().subsystem(),
         exports,
         imports,
     })
@@ -179,23 +187,45 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The file's machine type, when it is not the arch's.
+fn machine_problem(file: &DllSummary, arch: Arch) -> Option<String> {
+    (file.machine != machine(arch)).then(|| {
+        format!(
+            "machine is {:#06x}, not {:#06x} ({})",
+            file.machine,
+            machine(arch),
+            arch.dir()
+        )
+    })
+}
+
 /// What is wrong with a DLL for an arch whose C API is `api` (the header's function names);
 /// empty when nothing is.
 pub fn problems(dll: &DllSummary, arch: Arch, api: &[String]) -> Vec<String> {
-    let mut found = Vec::new();
-    if dll.machine != machine(arch) {
-        found.push(format!(
-            "machine is {:#06x}, not {:#06x} ({})",
-            dll.machine,
-            machine(arch),
-            arch.dir()
-        ));
-    }
+    let mut found: Vec<String> = machine_problem(dll, arch).into_iter().collect();
     if !dll.is_dll {
         found.push("the file is not marked as a DLL (IMAGE_FILE_DLL)".to_string());
     }
     found.extend(export_problems(&dll.exports, api));
     found.extend(import_problems(&dll.imports));
+    found
+}
+
+/// What is wrong with a shipped EXE for an arch; empty when nothing is. The tools are console
+/// programs (their output goes to the console or a file), are no DLLs, and import only what
+/// Windows 7 has, like the DLL; their exports are not checked (a program has none to speak of).
+pub fn exe_problems(exe: &DllSummary, arch: Arch) -> Vec<String> {
+    let mut found: Vec<String> = machine_problem(exe, arch).into_iter().collect();
+    if exe.is_dll {
+        found.push("the file is marked as a DLL (IMAGE_FILE_DLL), not a program".to_string());
+    }
+    if exe.subsystem != IMAGE_SUBSYSTEM_WINDOWS_CUI {
+        found.push(format!(
+            "subsystem is {}, not the console ({IMAGE_SUBSYSTEM_WINDOWS_CUI})",
+            exe.subsystem
+        ));
+    }
+    found.extend(import_problems(&exe.imports));
     found
 }
 
@@ -293,6 +323,7 @@ mod tests {
         DllSummary {
             machine: IMAGE_FILE_MACHINE_I386,
             is_dll: true,
+            subsystem: object::pe::IMAGE_SUBSYSTEM_WINDOWS_GUI,
             exports: strings(&["DllMain", "MobileTrans", "OneTransVersion"]),
             imports: vec![
                 ImportedDll {
@@ -393,6 +424,32 @@ mod tests {
                 "imports libgcc_s_dw2-1.dll, which is not on the Windows 7 allow-list",
             ]
         );
+    }
+
+    #[test]
+    fn a_good_exe_and_a_bad_one() {
+        let exe = DllSummary {
+            is_dll: false,
+            subsystem: IMAGE_SUBSYSTEM_WINDOWS_CUI,
+            exports: Vec::new(),
+            ..good()
+        };
+        assert_eq!(exe_problems(&exe, Arch::X86), Vec::<String>::new());
+        let mut bad = DllSummary {
+            is_dll: true,
+            subsystem: object::pe::IMAGE_SUBSYSTEM_WINDOWS_GUI,
+            ..exe.clone()
+        };
+        bad.imports.push(ImportedDll {
+            dll: "libwinpthread-1.dll".into(),
+            functions: strings(&["pthread_create"]),
+        });
+        let found = exe_problems(&bad, Arch::X64);
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(found[0].starts_with("machine is 0x014c"), "{found:?}");
+        assert!(found[1].contains("marked as a DLL"), "{found:?}");
+        assert_eq!(found[2], "subsystem is 2, not the console (3)");
+        assert!(found[3].contains("libwinpthread-1.dll"), "{found:?}");
     }
 
     #[test]
