@@ -18,7 +18,7 @@ release_env() {
     cc_var=${target//-/_}
     linker_var=CARGO_TARGET_$(printf '%s' "$cc_var" | tr '[:lower:]' '[:upper:]')_LINKER
     printf '%s\n' "CARGO_ENCODED_RUSTFLAGS=$rustflags" "CFLAGS_$cc_var=$cflags" \
-        "CARGO_TARGET_DIR=$target_dir" "SOURCE_DATE_EPOCH=$(source_date_epoch)" \
+        "CARGO_TARGET_DIR=$target_dir" "SOURCE_DATE_EPOCH=$BUILD_EPOCH" \
         "$linker_var=$REPO/scripts/release/zig-cc" "CC_$cc_var=$REPO/scripts/release/zig-cc" \
         "AR_$cc_var=$REPO/scripts/release/zig-ar" "ONETRANS_ZIG=$ZIG" \
         "ONETRANS_ZIG_TARGET=$(zig_target "$target")" \
