@@ -21,6 +21,8 @@ shopt -s inherit_errexit
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 REPO=$PWD
+# DEBIAN_RUSTC, DEBIAN_CARGO, STD_SRC; release_version, source_date_epoch, remap_pairs.
+source scripts/release/common.sh
 
 # The Linux targets that are packaged. loongarch64 is not among them: docs/DECISIONS.md
 # ("Issue 14: loongarch64") says what fails and what would make it work.
@@ -45,9 +47,6 @@ ZIG=$ZIG_HOME/ziglang/zig
 # scripts/release/linux.sh test fails a package whose binaries need a newer symbol version.
 GLIBC_FLOOR=2.28
 
-DEBIAN_RUSTC=/usr/bin/rustc
-DEBIAN_CARGO=/usr/bin/cargo
-STD_SRC=/usr/lib/rustlib/src/rust/library
 # Where qemu-user finds the aarch64 dynamic loader and libc (libc6-arm64-cross).
 AARCH64_SYSROOT=/usr/aarch64-linux-gnu
 
@@ -69,23 +68,6 @@ print_times() {
     local line
     log "timings:"
     for line in "${TIMES[@]}"; do printf '    %s\n' "$line" >&2; done
-}
-
-# The crate's version: the [package] version of the workspace's root Cargo.toml (the lead bumps
-# it for a release; nothing here writes it).
-release_version() {
-    awk -F'"' '/^\[/ { in_pkg = ($0 == "[package]") } in_pkg && /^version *=/ { print $2; exit }' \
-        "$REPO/Cargo.toml"
-}
-
-# The time stamp of every file in the archives: the commit's time, so that two builds of one
-# commit give the same archives (https://reproducible-builds.org/specs/source-date-epoch/).
-source_date_epoch() {
-    if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
-        printf '%s\n' "$SOURCE_DATE_EPOCH"
-    else
-        git -C "$REPO" log -1 --format=%ct 2>/dev/null || echo 0
-    fi
 }
 
 # The SOURCE_DATE_EPOCH of the compilers in the release builds (what a C __DATE__ or __TIME__
@@ -132,24 +114,6 @@ run_target() {
         aarch64-unknown-linux-gnu) qemu-aarch64 -L "$AARCH64_SYSROOT" "$@" ;;
         *) die "cannot run programs of $target here" ;;
     esac
-}
-
-# The paths of this machine that may appear in a binary through file names (panic locations,
-# C __FILE__, debug info): the checkout, cargo's home (the registry's sources), the target
-# directory, rustup's toolchains and Debian's std sources. Printed as FROM=TO pairs, each mapped
-# to a fixed name: the same binary whatever the paths of the build. The longest comes last: where
-# several match (./target inside the checkout), rustc and gcc both apply the last one given.
-remap_pairs() {
-    local src=$1 target_dir=$2 cargo_home rustup_home
-    cargo_home=${CARGO_HOME:-$HOME/.cargo}
-    rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
-    {
-        printf '%s=/onetrans\n' "$src"
-        printf '%s=/target\n' "$target_dir"
-        printf '%s=/cargo\n' "$cargo_home"
-        printf '%s=/rustup\n' "$rustup_home"
-        printf '%s=/rustc/library\n' "$STD_SRC"
-    } | awk -F= '{ print length($1) "\t" $0 }' | sort -n | cut -f2-
 }
 
 # The directories the path check greps the shipped binaries for (scripts/release/repro.sh). Not

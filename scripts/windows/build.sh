@@ -34,19 +34,6 @@ rtstartup() {
     printf '%s\n' "$dir"
 }
 
-# The paths of this machine that could reach a binary (panic locations, C __FILE__), each mapped
-# to a fixed name, as FROM=TO lines, the longest last (rustc and gcc apply the last match):
-# the checkout, the target dir, cargo's home (the registry's sources), Debian's std sources.
-# The same as scripts/release/lib.sh's remap_pairs, for the Windows builds.
-windows_remap_pairs() {
-    {
-        printf '%s=/onetrans\n' "$REPO"
-        printf '%s=/target\n' "$WIN_TARGET_DIR"
-        printf '%s=/cargo\n' "${CARGO_HOME:-$HOME/.cargo}"
-        printf '%s=/rustc/library\n' "$STD_SRC"
-    } | awk -F= '{ print length($1) "\t" $0 }' | sort -n | cut -f2-
-}
-
 # The rustflags of a Windows build (a TOML array): rsbegin.o/rsend.o, no time stamp in the PE
 # header (ld writes the link time otherwise: the one byte range two builds would differ in), and
 # the path remapping. windows_rustflags TARGET
@@ -56,7 +43,7 @@ windows_rustflags() {
     flags="'-L', 'native=$startup', '-C', 'link-arg=-Wl,--no-insert-timestamp'"
     while IFS= read -r pair; do
         flags+=", '--remap-path-prefix=$pair'"
-    done < <(windows_remap_pairs)
+    done < <(remap_pairs "$REPO" "$WIN_TARGET_DIR")
     printf '[%s]\n' "$flags"
 }
 
@@ -65,7 +52,7 @@ windows_cflags() {
     local pair flags=''
     while IFS= read -r pair; do
         flags+="${flags:+ }-ffile-prefix-map=$pair"
-    done < <(windows_remap_pairs)
+    done < <(remap_pairs "$REPO" "$WIN_TARGET_DIR")
     printf '%s\n' "$flags"
 }
 

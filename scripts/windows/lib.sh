@@ -21,6 +21,9 @@ shopt -s inherit_errexit
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 REPO=$PWD
+# DEBIAN_RUSTC, DEBIAN_CARGO, STD_SRC; release_version, source_date_epoch, remap_pairs: shared
+# with the Linux release builds.
+source scripts/release/common.sh
 
 TARGETS=(i686-win7-windows-gnu x86_64-win7-windows-gnu)
 HOST_PACKAGES=(rustc-web cargo-web rust-web-src gcc-mingw-w64-i686-win32
@@ -38,9 +41,6 @@ WINE64_PREFIX=$WIN_TARGET_DIR/wine64-prefix
 WINE32_PREFIX=/root/.wine-onetrans # inside the chroot
 MODE=${ONETRANS_WINDOWS:-auto}
 WINE_TIMEOUT=300 # seconds for any one Wine command
-DEBIAN_RUSTC=/usr/bin/rustc
-DEBIAN_CARGO=/usr/bin/cargo
-STD_SRC=/usr/lib/rustlib/src/rust/library
 
 REQUIRED=0        # 1: a failure to set up Wine fails the script
 SKIPPED=()        # reasons for the parts that were skipped

@@ -21,19 +21,6 @@ source "$WINDOWS_DIR/lib.sh"
 source "$WINDOWS_DIR/build.sh"
 source "$WINDOWS_DIR/test.sh"
 
-# The release's version: the [package] version of the workspace's Cargo.toml.
-package_version() {
-    awk -F'"' '/^\[/ { in_pkg = ($0 == "[package]") } in_pkg && /^version *=/ { print $2; exit }' \
-        "$REPO/Cargo.toml"
-}
-
-package_name() { printf 'onetrans-%s-windows\n' "$(package_version)"; }
-
-# The time stamp of every file in the zip: the commit's (SOURCE_DATE_EPOCH when set).
-package_epoch() {
-    printf '%s\n' "${SOURCE_DATE_EPOCH:-$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || echo 315532800)}"
-}
-
 # A text file as Notepad on Windows 7 reads it: UTF-8 with a BOM, CRLF line ends.
 notepad_text() {
     { printf '\xef\xbb\xbf'; sed 's/^\xef\xbb\xbf//; s/\r$//; s/$/\r/' "$1"; }
@@ -63,10 +50,12 @@ stage_package() {
         xargs -d '\n' sha256sum >SHA256SUMS)
 }
 
+package_name() { printf 'onetrans-%s-windows\n' "$(release_version)"; }
+
 # Writes STAGE (one folder) as a reproducible zip: zip_folder STAGE ZIP. Python's zipfile, for
 # full control of what goes in: sorted names, one fixed time, fixed permissions, no extra fields.
 zip_folder() {
-    python3 - "$1" "$2" "$(package_epoch)" <<'EOF'
+    python3 - "$1" "$2" "$(source_date_epoch)" <<'EOF'
 import os, sys, time, zipfile
 stage, archive, epoch = sys.argv[1], sys.argv[2], int(sys.argv[3])
 stamp = time.gmtime(max(epoch, 315532800))[:6]  # zip cannot say anything before 1980
@@ -138,7 +127,7 @@ pkg_run() {
 expect_version() {
     pkg_run "version $ARCH" "$(seen "$PKG/$ARCH/onetrans.exe")" --version
     cat "$CAPTURED"
-    ((CAPTURED_STATUS == 0)) && [ "$(cat "$CAPTURED")" = "onetrans $(package_version)" ]
+    ((CAPTURED_STATUS == 0)) && [ "$(cat "$CAPTURED")" = "onetrans $(release_version)" ]
 }
 
 expect_keygen() {
