@@ -85,20 +85,14 @@ find_llvm_dlltool() {
     done
 }
 
-# Checks one DLL with xtask check-dll: its machine, its exports (plain names, exactly the
-# functions of src/ffi.rs's header, and DllMain), its imports (only DLLs that ship with Windows
-# 7, none of the functions known to be newer); logs its size, exports and imported DLLs.
-check_dll() {
-    local dll=$1 target=$2 line
-    line=$(xtask check-dll "$dll" --arch "$(arch_dir "$target")") || die "$dll failed its checks"
-    log "$line"
-}
-
-# Checks one EXE with xtask check-exe: machine, a console program, imports as for the DLL, and
-# its VERSIONINFO resource; logs its size and imported DLLs.
-check_exe() {
-    local exe=$1 target=$2 line
-    line=$(xtask check-exe "$exe" --arch "$(arch_dir "$target")") || die "$exe failed its checks"
+# Checks one shipped file with xtask: KIND dll (check-dll: its machine, its exports, plain
+# names, exactly the functions of src/ffi.rs's header and DllMain) or exe (check-exe: its
+# machine, a console program); for both, imports only of DLLs that ship with Windows 7 and none
+# of the functions known to be newer, and the VERSIONINFO resource. Logs its size, exports and
+# imported DLLs. check_binary KIND FILE TARGET
+check_binary() {
+    local kind=$1 file=$2 target=$3 line
+    line=$(xtask "check-$kind" "$file" --arch "$(arch_dir "$target")") || die "$file failed its checks"
     log "$line"
 }
 
@@ -122,9 +116,9 @@ make_dist() {
             machine=$([ "$arch" = x86 ] && echo i386 || echo i386:x86-64)
             "$llvm_dlltool" -k -m "$machine" -d "$dir/OneTrans.def" -D OneTrans.dll -l "$dir/OneTrans.lib"
         fi
-        check_dll "$dir/OneTrans.dll" "$target"
-        check_exe "$dir/onetrans.exe" "$target"
-        check_exe "$dir/onetrans-portal.exe" "$target"
+        check_binary dll "$dir/OneTrans.dll" "$target"
+        check_binary exe "$dir/onetrans.exe" "$target"
+        check_binary exe "$dir/onetrans-portal.exe" "$target"
     done
     cp include/onetrans.h "$dist/include/"
     # Notepad on Windows 7 wants CRLF, and a BOM to read UTF-8 (the library skips the BOM).

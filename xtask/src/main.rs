@@ -27,15 +27,15 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["def"] => def(false),
         ["def", "--check"] => def(true),
-        ["check-dll", path, "--arch", arch] | ["check-dll", "--arch", arch, path] => {
+        [command @ ("check-dll" | "check-exe"), path, "--arch", arch]
+        | [command @ ("check-dll" | "check-exe"), "--arch", arch, path] => {
+            let kind = if *command == "check-dll" {
+                Kind::Dll
+            } else {
+                Kind::Exe
+            };
             match Arch::from_dir(arch) {
-                Some(arch) => check_dll(Path::new(path), arch),
-                None => usage(),
-            }
-        }
-        ["check-exe", path, "--arch", arch] | ["check-exe", "--arch", arch, path] => {
-            match Arch::from_dir(arch) {
-                Some(arch) => check_exe(Path::new(path), arch),
+                Some(arch) => check_file(Path::new(path), arch, kind),
                 None => usage(),
             }
         }
@@ -88,37 +88,31 @@ fn def(check: bool) -> Result<(), ExitCode> {
     Ok(())
 }
 
-/// Checks a built DLL for an arch and prints one line about it; the problems when it fails.
-fn check_dll(path: &Path, arch: Arch) -> Result<(), ExitCode> {
-    let shown = path.display();
-    let data = std::fs::read(path).map_err(|e| fail(&format!("cannot read {shown}: {e}")))?;
-    let dll = pe::read(&data).map_err(|e| fail(&format!("{shown}: {e}")))?;
-    let api = exports::load(&exports::repo_root())
-        .map_err(|e| fail(&e))?
-        .names();
-    let mut problems = pe::problems(&dll, arch, &api);
-    problems.extend(version_problems(path, &data, version::VFT_DLL)?);
-    for problem in &problems {
-        eprintln!("xtask: {shown}: {problem}");
-    }
-    if !problems.is_empty() {
-        return Err(fail(&format!("{shown} failed its checks")));
-    }
-    println!(
-        "{}/OneTrans.dll: {}",
-        arch.dir(),
-        pe::describe(&dll, data.len() as u64)
-    );
-    Ok(())
+/// Which shipped file a check is for.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// `OneTrans.dll`: also its exports against the C API.
+    Dll,
+    /// `onetrans.exe`, `onetrans-portal.exe`: also a console program.
+    Exe,
 }
 
-/// Checks a built EXE for an arch and prints one line about it; the problems when it fails.
-fn check_exe(path: &Path, arch: Arch) -> Result<(), ExitCode> {
+/// Checks a built DLL or EXE for an arch and prints one line about it; the problems when it
+/// fails.
+fn check_file(path: &Path, arch: Arch, kind: Kind) -> Result<(), ExitCode> {
     let shown = path.display();
     let data = std::fs::read(path).map_err(|e| fail(&format!("cannot read {shown}: {e}")))?;
-    let exe = pe::read(&data).map_err(|e| fail(&format!("{shown}: {e}")))?;
-    let mut problems = pe::exe_problems(&exe, arch);
-    problems.extend(version_problems(path, &data, version::VFT_APP)?);
+    let summary = pe::read(&data).map_err(|e| fail(&format!("{shown}: {e}")))?;
+    let (mut problems, file_type) = match kind {
+        Kind::Dll => {
+            let api = exports::load(&exports::repo_root())
+                .map_err(|e| fail(&e))?
+                .names();
+            (pe::problems(&summary, arch, &api), version::VFT_DLL)
+        }
+        Kind::Exe => (pe::exe_problems(&summary, arch), version::VFT_APP),
+    };
+    problems.extend(version_problems(path, &data, file_type)?);
     for problem in &problems {
         eprintln!("xtask: {shown}: {problem}");
     }
@@ -129,7 +123,7 @@ fn check_exe(path: &Path, arch: Arch) -> Result<(), ExitCode> {
     println!(
         "{}/{name}: {}",
         arch.dir(),
-        pe::describe(&exe, data.len() as u64)
+        pe::describe(&summary, data.len() as u64)
     );
     Ok(())
 }
